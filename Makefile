@@ -1,0 +1,45 @@
+# goalstream: `make run` runs the platform on the embedded defaults; `make test` passes the suite.
+# Both set up everything they need from a fresh clone (a virtual environment in .venv).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := -e contracts -e services/runtime -e services/goals -e services/tracking -e services/notifications
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test pytest check lint typecheck schemas clean
+
+$(STAMP): constraints.txt requirements-dev.txt contracts/pyproject.toml services/*/pyproject.toml
+	@echo "==> creating the virtual environment in $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> installing goalstream and its tools (pip, progress below)"
+	@$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -q --upgrade pip
+	@$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -q -c constraints.txt \
+		$(PACKAGES) -r requirements-dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install  ## run the three services on the embedded PostgreSQL and Kafka-protocol broker
+	$(BIN)/goalstream run
+
+test: install check pytest  ## lint, type-check and run the whole suite on real infrastructure
+
+pytest: install
+	$(BIN)/python -m pytest -p no:cacheprovider
+
+check: lint typecheck
+
+lint: install
+	$(BIN)/ruff check contracts services tests
+	$(BIN)/ruff format --check contracts services tests
+
+typecheck: install
+	$(BIN)/mypy contracts/goalstream_contracts services/runtime/goalstream_runtime services/goals/goalstream_goals \
+		services/tracking/goalstream_tracking services/notifications/goalstream_notifications
+
+schemas: install  ## rewrite the JSON Schema snapshots of the event contract (after a compatible change)
+	$(BIN)/python -m goalstream_contracts.snapshots --write
+
+clean:
+	rm -rf $(VENV) .goalstream

@@ -1,0 +1,115 @@
+"""The goals event store on PostgreSQL: append-only streams with optimistic concurrency.
+
+An append writes the events and their Kafka records (the outbox) in the caller's transaction.
+It first takes a transaction-level advisory lock on the organisation, so one organisation's
+events get their global positions in commit order: the relay then publishes them in order per
+Kafka key (the organisation id). The scaling consequence: one organisation's writes serialise.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from goalstream_contracts.base import Payload
+from goalstream_contracts.cloudevents import to_kafka
+from goalstream_contracts.envelope import Envelope
+from goalstream_contracts.registry import decode_payload
+from goalstream_runtime.db import Connection, lock_key
+from goalstream_runtime.outbox import enqueue
+
+SOURCE = "/goalstream/goals"
+OUTBOX_CHANNEL = "goals_outbox"
+
+
+class ConcurrencyError(Exception):
+    """The stream moved on since it was read: expected version `expected`, found `actual`."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
+        super().__init__(f"stream {stream_id} is at version {actual}, not {expected}")
+        self.stream_id, self.expected, self.actual = stream_id, expected, actual
+
+
+def _envelope(row: asyncpg.Record) -> Envelope[Payload]:
+    return Envelope[Payload](
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        schema_version=row["schema_version"],
+        org_id=row["org_id"],
+        stream_id=row["stream_id"],
+        stream_version=row["stream_version"],
+        occurred_at=row["occurred_at"],
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        source=SOURCE,
+        payload=decode_payload(row["event_type"], row["schema_version"], row["payload"]),
+    )
+
+
+async def load(conn: Connection, stream_id: str, org_id: str) -> list[Envelope[Payload]]:
+    """The stream's events in order (upcast to current versions); empty for another organisation's stream."""
+    rows = await conn.fetch(
+        "SELECT * FROM events WHERE stream_id = $1 AND org_id = $2 ORDER BY stream_version", stream_id, org_id
+    )
+    return [_envelope(r) for r in rows]
+
+
+async def append(
+    conn: Connection,
+    *,
+    org_id: str,
+    stream_id: str,
+    expected_version: int,
+    payloads: list[Payload],
+    occurred_at: datetime,
+    correlation_id: uuid.UUID,
+    causation_id: uuid.UUID | None = None,
+) -> list[Envelope[Payload]]:
+    """Append `payloads` after `expected_version` (0 for a new stream); needs an open transaction."""
+    if not payloads:
+        return []
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(f"org:{org_id}"))
+    actual = await conn.fetchval("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id)
+    if actual != expected_version:
+        raise ConcurrencyError(stream_id, expected_version, actual)
+    envelopes = [
+        Envelope[Payload].new(
+            p,
+            org_id=org_id,
+            stream_id=stream_id,
+            stream_version=expected_version + i + 1,
+            occurred_at=occurred_at,
+            source=SOURCE,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
+        for i, p in enumerate(payloads)
+    ]
+    rows: list[tuple[Any, ...]] = [
+        (
+            e.event_id,
+            e.org_id,
+            e.stream_id,
+            e.stream_version,
+            e.event_type,
+            e.schema_version,
+            e.occurred_at,
+            e.correlation_id,
+            e.causation_id,
+            e.payload.model_dump(mode="json"),
+        )
+        for e in envelopes
+    ]
+    try:
+        await conn.executemany(
+            "INSERT INTO events (event_id, org_id, stream_id, stream_version, event_type, schema_version,"
+            " occurred_at, correlation_id, causation_id, payload) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+            rows,
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise ConcurrencyError(stream_id, expected_version, -1) from exc
+    await enqueue(conn, [to_kafka(e) for e in envelopes], OUTBOX_CHANNEL)
+    return envelopes

@@ -1,0 +1,90 @@
+"""The composition root of the goals service: wires settings, adapters, use cases and entrypoints."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+
+from goalstream_goals.adapters import organisations
+from goalstream_goals.adapters.event_store import OUTBOX_CHANNEL
+from goalstream_goals.entrypoints import http
+from goalstream_goals.entrypoints.kafka import subscribe_measurements
+from goalstream_goals.service_layer.goals import Clock, GoalsService
+from goalstream_goals.settings import GoalsSettings
+from goalstream_runtime.db import create_pool, migrate, pings
+from goalstream_runtime.http import create_app
+from goalstream_runtime.outbox import OutboxRelay
+
+SCHEMA = "goals"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
+    broker = KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=f"goalstream-goals{settings.instance_id}",
+        logger=logging.getLogger("faststream"),
+    )
+    relay = OutboxRelay(
+        settings.database_url,
+        SCHEMA,
+        settings.kafka_bootstrap,
+        channel=OUTBOX_CHANNEL,
+        batch_size=settings.relay_batch_size,
+        poll_interval=settings.relay_poll_seconds,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await migrate(settings.database_url, SCHEMA, "goalstream_goals")
+        pool = await create_pool(settings.database_url, SCHEMA, settings.db_pool_max)
+        service = GoalsService(pool=pool, clock=clock)
+        app.state.pool, app.state.goals = pool, service
+        await _ensure_demo_org(pool, settings, clock())
+        subscribe_measurements(broker, service)
+        await broker.start()
+        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        app.state.relay_task = relay_task
+        try:
+            yield
+        finally:
+            relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay_task
+            await broker.stop()
+            await pool.close()
+
+    async def readiness() -> dict[str, bool]:
+        database = await pings(getattr(app.state, "pool", None))
+        task = getattr(app.state, "relay_task", None)
+        return {"database": database, "relay": task is not None and not task.done(), "broker": broker.running}
+
+    app = create_app("goalstream goals", "0.1.0", settings.max_body_bytes, readiness, lifespan=lifespan)
+    app.include_router(http.router)
+    return app
+
+
+async def _ensure_demo_org(pool: asyncpg.Pool, settings: GoalsSettings, now: datetime) -> None:
+    if not settings.demo_api_key:
+        return
+    async with pool.acquire() as conn, conn.transaction():
+        if await conn.fetchval("SELECT count(*) FROM organisations"):
+            return
+        await organisations.create_organisation(
+            conn,
+            settings.demo_org_id,
+            "Demo organisation",
+            settings.demo_api_key,
+            ("read", "write", "admin"),
+            now,
+        )

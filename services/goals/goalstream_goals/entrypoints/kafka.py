@@ -1,0 +1,68 @@
+"""Measurements from CRMs and analytics pipelines, as CloudEvents on `goalstream.measurements.v1`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from goalstream_contracts.cloudevents import ContractError, from_kafka
+from goalstream_contracts.measurements import MeasurementSubmitted
+from goalstream_contracts.topics import MEASUREMENTS
+from goalstream_goals.domain.goal import Measurement
+from goalstream_goals.service_layer.goals import GoalsService
+from goalstream_runtime.consumers import TRANSIENT, dead_letter
+from goalstream_runtime.logs import org_id_var
+
+log = logging.getLogger(__name__)
+GROUP_ID = "goalstream-goals-measurements"
+
+
+async def _raw_body(msg: object) -> object:
+    return getattr(msg, "body", None)
+
+
+def subscribe_measurements(broker: KafkaBroker, service: GoalsService) -> None:
+    @broker.subscriber(
+        MEASUREMENTS,
+        group_id=GROUP_ID,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        decoder=_raw_body,
+        title="goals:measurements",
+    )
+    async def on_measurement(body: bytes, msg: KafkaMessage) -> None:
+        record = msg.raw_message
+        assert not isinstance(record, tuple)
+        try:
+            envelope = from_kafka(record.headers, record.value)
+            if not isinstance(envelope.payload, MeasurementSubmitted):
+                raise ContractError(f"{envelope.event_type} does not belong on {MEASUREMENTS}")
+        except ContractError as exc:
+            await dead_letter(broker, msg, str(exc))
+            return
+        m = envelope.payload
+        org_id_var.set(envelope.org_id)
+        measurement = Measurement(
+            measurement_id=m.id or str(envelope.event_id),
+            metric=m.metric,
+            value=m.value,
+            observed_at=m.observed_at,
+            source=m.source,
+            comment=m.comment,
+            confidence=m.confidence,
+        )
+        try:
+            result = await service.record_measurements(
+                envelope.org_id, [(m.goal_id, measurement)], envelope.correlation_id or uuid.uuid4()
+            )
+        except TRANSIENT:
+            await asyncio.sleep(1.0)
+            raise
+        rejected = [o for o in result.outcomes if o.status == "rejected"]
+        if rejected:
+            await dead_letter(broker, msg, rejected[0].reason or "rejected")

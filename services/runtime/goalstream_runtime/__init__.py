@@ -1,0 +1,1 @@
+"""Shared runtime of the goalstream services: what every service process needs but no domain owns."""

@@ -1,0 +1,115 @@
+"""Consuming goalstream events from Kafka: exactly one effect per event, offsets after commit.
+
+Each event is applied in one database transaction together with its "processed" marker, so a
+redelivered event changes nothing. The subscriber's ack policy commits the Kafka offset only
+after the handler returned, i.e. after that transaction committed. A record that can never be
+applied (not our contract, or rejected by the projection) goes to the topic's DLQ with the
+reason, and consumption goes on; an outage (database or broker) is retried by redelivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from goalstream_contracts.base import Payload
+from goalstream_contracts.cloudevents import ContractError, from_kafka
+from goalstream_contracts.envelope import Envelope
+from goalstream_contracts.topics import dlq
+from goalstream_runtime.db import Connection
+from goalstream_runtime.logs import event_id_var, org_id_var
+
+log = logging.getLogger(__name__)
+
+PROCESSED_TABLE_SQL = """
+CREATE TABLE IF NOT EXISTS processed_events (
+    event_id      uuid PRIMARY KEY,
+    processed_at  timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+Apply = Callable[[Connection, Envelope[Payload]], Awaitable[None]]
+TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
+
+
+class Rejected(Exception):
+    """The projection refuses this event for good (it can never apply); it goes to the DLQ."""
+
+
+async def apply_once(pool: asyncpg.Pool, envelope: Envelope[Payload], apply: Apply) -> bool:
+    """Apply `envelope` unless it was applied before; False for a repeat."""
+    async with pool.acquire() as conn, conn.transaction():
+        fresh = await conn.fetchval(
+            "INSERT INTO processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true",
+            envelope.event_id,
+        )
+        if not fresh:
+            return False
+        await apply(conn, envelope)
+        return True
+
+
+async def _raw_body(msg: Any) -> Any:
+    # Keep the bytes: decoding is ours, so a malformed record reaches the handler (and the DLQ)
+    # instead of failing inside the framework and being redelivered forever.
+    return msg.body
+
+
+def subscribe(
+    broker: KafkaBroker,
+    topic: str,
+    group_id: str,
+    pool: asyncpg.Pool,
+    apply: Apply,
+    *,
+    retry_delay: float = 1.0,
+) -> None:
+    """Register a projection of `topic` under consumer group `group_id`."""
+
+    @broker.subscriber(
+        topic,
+        group_id=group_id,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        decoder=_raw_body,
+        title=f"{group_id}:{topic}",
+    )
+    async def handle(body: bytes, msg: KafkaMessage) -> None:
+        record = msg.raw_message
+        assert not isinstance(record, tuple)
+        try:
+            envelope = from_kafka(record.headers, record.value)
+        except ContractError as exc:
+            await dead_letter(broker, msg, str(exc))
+            return
+        org_id_var.set(envelope.org_id)
+        event_id_var.set(str(envelope.event_id))
+        try:
+            await apply_once(pool, envelope, apply)
+        except TRANSIENT:
+            log.warning("transient failure applying event; it will be redelivered", exc_info=True)
+            await asyncio.sleep(retry_delay)
+            raise
+        except Rejected as exc:
+            await dead_letter(broker, msg, str(exc))
+
+
+async def dead_letter(broker: KafkaBroker, msg: KafkaMessage, reason: str) -> None:
+    record = msg.raw_message
+    assert not isinstance(record, tuple)
+    headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
+    headers |= {
+        "dlq_reason": reason[:2000],
+        "dlq_topic": record.topic,
+        "dlq_partition": str(record.partition),
+        "dlq_offset": str(record.offset),
+    }
+    log.error("record dead-lettered", extra={"reason": reason, "topic": record.topic, "offset": record.offset})
+    await broker.publish(record.value or b"", topic=dlq(record.topic), key=record.key, headers=headers)

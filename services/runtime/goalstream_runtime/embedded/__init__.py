@@ -1,0 +1,1 @@
+"""Embedded infrastructure: real PostgreSQL and Kafka-protocol servers started from wheels."""

@@ -1,0 +1,46 @@
+"""Kafka administration: wait for a broker and create topics (the broker does not auto-create reliably)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+
+async def _admin(bootstrap: str, timeout: float) -> AIOKafkaAdminClient:
+    deadline = time.monotonic() + timeout
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        try:
+            await admin.start()
+            return admin
+        except KafkaError:
+            await admin.close()
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, timeout: float = 30.0) -> None:
+    """Create every topic that does not exist yet; existing topics are left as they are."""
+    admin = await _admin(bootstrap, timeout)
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if not missing:
+            return
+        response = await admin.create_topics(
+            [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in missing]
+        )
+        for topic, code, *_ in response.topic_errors:
+            if code not in (0, TopicAlreadyExistsError.errno):
+                raise RuntimeError(f"could not create topic {topic}: error code {code}")
+        log.info("topics created", extra={"topics": missing})
+    finally:
+        await admin.close()

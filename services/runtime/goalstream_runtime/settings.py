@@ -1,0 +1,44 @@
+"""Typed settings every goalstream process reads from the environment (prefix `GOALSTREAM_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class InfraSettings(BaseSettings):
+    """Where the infrastructure is. Unset URLs mean: start the embedded servers."""
+
+    model_config = SettingsConfigDict(env_prefix="GOALSTREAM_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL, e.g. postgresql://user:pw@host:5432/goalstream. Unset: embedded PostgreSQL.",
+    )
+    kafka_bootstrap: str | None = Field(
+        default=None, description="Kafka bootstrap servers, host:port[,host:port]. Unset: embedded Tansu broker."
+    )
+    data_dir: Path = Field(
+        default=Path(".goalstream"),
+        description="Where the embedded servers keep their data and logs; persists between runs.",
+    )
+    topic_partitions: int = Field(default=3, ge=1, description="Partitions of each topic created at start-up.")
+
+
+class ServiceSettings(BaseSettings):
+    """Settings shared by the three services; each service subclasses it with its own defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="GOALSTREAM_", extra="ignore")
+
+    database_url: str = Field(description="PostgreSQL URL of the database holding this service's schema.")
+    kafka_bootstrap: str = Field(description="Kafka bootstrap servers, host:port[,host:port].")
+    http_host: str = Field(default="127.0.0.1", description="Interface the HTTP API binds to.")
+    http_port: int = Field(default=8000, description="Port of the HTTP API.")
+    log_level: str = Field(default="INFO", description="Python log level of the service.")
+    db_pool_max: int = Field(default=10, ge=2, description="Largest size of the PostgreSQL connection pool.")
+    max_body_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024, description="Largest accepted HTTP request body; larger gets 413."
+    )
+    instance_id: str = Field(default="", description="Name of this instance in logs and consumer client ids.")

@@ -1,0 +1,1 @@
+"""Test support: real infrastructure (testcontainers or embedded) and real service processes."""
