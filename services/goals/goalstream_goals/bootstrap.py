@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
 
 from goalstream_goals.adapters import organisations
 from goalstream_goals.adapters.event_store import OUTBOX_CHANNEL
@@ -21,6 +19,7 @@ from goalstream_goals.settings import GoalsSettings
 from goalstream_runtime.db import create_pool, migrate, pings
 from goalstream_runtime.http import create_app
 from goalstream_runtime.outbox import OutboxRelay
+from goalstream_runtime.settings import kafka_broker
 
 SCHEMA = "goals"
 
@@ -30,11 +29,7 @@ def utc_now() -> datetime:
 
 
 def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
-    broker = KafkaBroker(
-        settings.kafka_bootstrap,
-        client_id=f"goalstream-goals{settings.instance_id}",
-        logger=logging.getLogger("faststream"),
-    )
+    broker = kafka_broker(settings, "goals")
     relay = OutboxRelay(
         settings.database_url,
         SCHEMA,
@@ -51,7 +46,7 @@ def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
         service = GoalsService(pool=pool, clock=clock)
         app.state.pool, app.state.goals = pool, service
         await _ensure_demo_org(pool, settings, clock())
-        subscribe_measurements(broker, service)
+        subscribe_measurements(broker, service, settings.consumer_group_prefix)
         await broker.start()
         relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         app.state.relay_task = relay_task

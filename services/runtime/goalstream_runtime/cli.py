@@ -26,3 +26,7 @@ def run() -> None:
         console.print(f"[red]goalstream could not start:[/] {exc}")
         code = 1
     raise typer.Exit(code)
+
+
+if __name__ == "__main__":
+    app()

@@ -34,5 +34,5 @@ async def apply_identity(conn: Connection, envelope: Envelope[Payload]) -> None:
         )
 
 
-def subscribe_identity(broker: KafkaBroker, service: str, pool: asyncpg.Pool) -> None:
-    subscribe(broker, IDENTITY_EVENTS, f"goalstream-{service}-identity", pool, apply_identity)
+def subscribe_identity(broker: KafkaBroker, service: str, pool: asyncpg.Pool, group_prefix: str = "goalstream") -> None:
+    subscribe(broker, IDENTITY_EVENTS, f"{group_prefix}-{service}-identity", pool, apply_identity)

@@ -92,8 +92,8 @@ class OutboxRelay:
             await producer.start()
             log.info("outbox relay leading", extra={"schema": self.schema})
             while True:
+                self._wake.clear()  # before the fetch: a NOTIFY during publishing is not lost
                 if await self._publish_batch(conn, producer) < self.batch_size:
-                    self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.poll_interval)
         finally:

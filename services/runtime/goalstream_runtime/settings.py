@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+from faststream.kafka import KafkaBroker
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -42,3 +44,16 @@ class ServiceSettings(BaseSettings):
         default=8 * 1024 * 1024, ge=1024, description="Largest accepted HTTP request body; larger gets 413."
     )
     instance_id: str = Field(default="", description="Name of this instance in logs and consumer client ids.")
+    consumer_group_prefix: str = Field(
+        default="goalstream",
+        description="Prefix of this service's Kafka consumer groups; every instance of one deployment shares it.",
+    )
+
+
+def kafka_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
+    """The service's FastStream broker, logging through the JSON log lines like everything else."""
+    return KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=f"goalstream-{service}{settings.instance_id}",
+        logger=logging.getLogger("faststream"),
+    )

@@ -114,7 +114,8 @@ def run(settings: RunSettings, console: Console) -> int:
         logs.mkdir(parents=True, exist_ok=True)
         common = {"GOALSTREAM_DATABASE_URL": infra.database_url, "GOALSTREAM_KAFKA_BOOTSTRAP": infra.kafka_bootstrap}
         for name, port in (
-            ("goals", settings.goals_port), ("tracking", settings.tracking_port),
+            ("goals", settings.goals_port),
+            ("tracking", settings.tracking_port),
             ("notifications", settings.notifications_port),
         ):
             env = dict(common, GOALSTREAM_DEMO_API_KEY=key) if name == "goals" else dict(common)
@@ -124,8 +125,9 @@ def run(settings: RunSettings, console: Console) -> int:
         _wait_ready(children, settings.ready_timeout, console)
         console.print(banner(children[0].url, children[1].url, children[2].url, key, logs))
         # Plain and unwrapped, so that it can be copied and pasted as it is.
-        console.print(curl_example(children[0].url, children[1].url, key), markup=False, highlight=False,
-                      soft_wrap=True)
+        console.print(
+            curl_example(children[0].url, children[1].url, key), markup=False, highlight=False, soft_wrap=True
+        )
         sys.stdout.flush()
         _supervise(children, console)
     except _Stop:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 
 import asyncpg
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
 
 from goalstream_contracts.topics import GOAL_EVENTS
 from goalstream_runtime.consumers import subscribe
 from goalstream_runtime.db import create_pool, migrate, pings
 from goalstream_runtime.http import create_app
 from goalstream_runtime.identity import subscribe_identity
+from goalstream_runtime.settings import kafka_broker
 from goalstream_tracking.adapters.projection import apply_goal_event
 from goalstream_tracking.entrypoints import http
 from goalstream_tracking.settings import TrackingSettings
@@ -23,19 +22,16 @@ SCHEMA = "tracking"
 
 
 def build_app(settings: TrackingSettings) -> FastAPI:
-    broker = KafkaBroker(
-        settings.kafka_bootstrap,
-        client_id=f"goalstream-tracking{settings.instance_id}",
-        logger=logging.getLogger("faststream"),
-    )
+    broker = kafka_broker(settings, "tracking")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrate(settings.database_url, SCHEMA, "goalstream_tracking")
         pool = await create_pool(settings.database_url, SCHEMA, settings.db_pool_max)
         app.state.pool = pool
-        subscribe(broker, GOAL_EVENTS, settings.consumer_group, pool, apply_goal_event)
-        subscribe_identity(broker, "tracking", pool)
+        prefix = settings.consumer_group_prefix
+        subscribe(broker, GOAL_EVENTS, f"{prefix}-tracking", pool, apply_goal_event)
+        subscribe_identity(broker, "tracking", pool, prefix)
         await broker.start()
         try:
             yield

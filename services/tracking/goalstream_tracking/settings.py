@@ -9,6 +9,3 @@ from goalstream_runtime.settings import ServiceSettings
 
 class TrackingSettings(ServiceSettings):
     http_port: int = Field(default=8002, description="Port of the tracking HTTP API.")
-    consumer_group: str = Field(
-        default="goalstream-tracking", description="Kafka consumer group of the goal-event projection."
-    )

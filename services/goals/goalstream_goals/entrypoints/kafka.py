@@ -19,17 +19,16 @@ from goalstream_runtime.consumers import TRANSIENT, dead_letter
 from goalstream_runtime.logs import org_id_var
 
 log = logging.getLogger(__name__)
-GROUP_ID = "goalstream-goals-measurements"
 
 
 async def _raw_body(msg: object) -> object:
     return getattr(msg, "body", None)
 
 
-def subscribe_measurements(broker: KafkaBroker, service: GoalsService) -> None:
+def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_prefix: str) -> None:
     @broker.subscriber(
         MEASUREMENTS,
-        group_id=GROUP_ID,
+        group_id=f"{group_prefix}-goals-measurements",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         decoder=_raw_body,

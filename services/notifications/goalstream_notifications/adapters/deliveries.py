@@ -1,0 +1,145 @@
+"""Deliveries and their attempt log on PostgreSQL: create, claim, conclude, list, reopen.
+
+A worker claims due deliveries by pushing their `next_attempt_at` one lease into the future, so
+no other worker takes them meanwhile, and a crashed worker's claims come due again when the
+lease ends. Concluding an attempt is guarded by the attempt count the claim saw: if the lease
+ran out and another worker concluded first, the late result is dropped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import asyncpg
+
+from goalstream_notifications.domain.retry import AttemptResult
+from goalstream_runtime.db import Connection
+
+WAKE_CHANNEL = "notifications_deliveries"
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    id: uuid.UUID
+    org_id: str
+    subscription_id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    correlation_id: uuid.UUID | None
+    body: bytes
+    attempts: int
+    channel: str
+    target: str
+    secret: str
+    subscription_enabled: bool
+
+
+async def insert_pending(
+    conn: Connection,
+    *,
+    org_id: str,
+    subscription_ids: Iterable[str],
+    event_id: uuid.UUID,
+    event_type: str,
+    correlation_id: uuid.UUID,
+    body: bytes,
+    first_wait: float,
+) -> None:
+    """One pending delivery per subscription; a (subscription, event) that has one already keeps it."""
+    rows = [(uuid.uuid4(), org_id, s, event_id, event_type, correlation_id, body, first_wait) for s in subscription_ids]
+    if not rows:
+        return
+    await conn.executemany(
+        "INSERT INTO deliveries (id, org_id, subscription_id, event_id, event_type, correlation_id, body,"
+        " next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))"
+        " ON CONFLICT (subscription_id, event_id) DO NOTHING",
+        rows,
+    )
+    await conn.execute(f"NOTIFY {WAKE_CHANNEL}")
+
+
+async def claim_due(pool: asyncpg.Pool, limit: int, lease_seconds: float) -> list[ClaimedDelivery]:
+    rows = await pool.fetch(
+        "WITH due AS ("
+        "  SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= now()"
+        "  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
+        " UPDATE deliveries d SET next_attempt_at = now() + make_interval(secs => $2)"
+        " FROM due, subscriptions s WHERE d.id = due.id AND s.id = d.subscription_id"
+        " RETURNING d.id, d.org_id, d.subscription_id, d.event_id, d.event_type, d.correlation_id, d.body,"
+        " d.attempts, s.channel, s.target, s.secret, s.disabled_at IS NULL AS subscription_enabled",
+        limit,
+        lease_seconds,
+    )
+    return [ClaimedDelivery(**{**dict(r), "body": bytes(r["body"])}) for r in rows]
+
+
+async def conclude_attempt(
+    conn: Connection,
+    delivery: ClaimedDelivery,
+    result: AttemptResult,
+    *,
+    status: str,
+    retry_in: float = 0.0,
+) -> int | None:
+    """Record the attempt and move the delivery to `status`; the new attempt count, or None if it lost the race."""
+    error = None if result.succeeded else result.describe()
+    attempts: int | None = await conn.fetchval(
+        "UPDATE deliveries SET attempts = attempts + 1, status = $3, last_status_code = $4, last_error = $5,"
+        " next_attempt_at = CASE WHEN $3 = 'pending' THEN now() + make_interval(secs => $6) ELSE now() END,"
+        " delivered_at = CASE WHEN $3 = 'delivered' THEN now() END"
+        " WHERE id = $1 AND status = 'pending' AND attempts = $2 RETURNING attempts",
+        delivery.id,
+        delivery.attempts,
+        status,
+        result.status_code,
+        error,
+        retry_in,
+    )
+    if attempts is not None:
+        await conn.execute(
+            "INSERT INTO delivery_attempts (delivery_id, attempt, status_code, error) VALUES ($1, $2, $3, $4)",
+            delivery.id,
+            attempts,
+            result.status_code,
+            error,
+        )
+    return attempts
+
+
+async def cancel(conn: Connection, delivery_id: uuid.UUID, reason: str) -> None:
+    """A pending delivery whose subscription went away: dead without an attempt."""
+    await conn.execute(
+        "UPDATE deliveries SET status = 'dead', last_error = $2 WHERE id = $1 AND status = 'pending'",
+        delivery_id,
+        reason,
+    )
+
+
+async def cancel_for_subscription(conn: Connection, subscription_id: uuid.UUID, reason: str) -> None:
+    await conn.execute(
+        "UPDATE deliveries SET status = 'dead', last_error = $2 WHERE subscription_id = $1 AND status = 'pending'",
+        subscription_id,
+        reason,
+    )
+
+
+async def lock_for_retry(conn: Connection, org_id: str, delivery_id: uuid.UUID) -> asyncpg.Record | None:
+    """The delivery's status and whether its subscription is enabled, row-locked; None if not the org's."""
+    return await conn.fetchrow(
+        "SELECT d.status, s.disabled_at IS NULL AS subscription_enabled FROM deliveries d"
+        " JOIN subscriptions s ON s.id = d.subscription_id"
+        " WHERE d.id = $1 AND d.org_id = $2 FOR UPDATE OF d",
+        delivery_id,
+        org_id,
+    )
+
+
+async def reopen(conn: Connection, delivery_id: uuid.UUID) -> None:
+    """Make a dead delivery due now; it gets one more attempt (see the service layer)."""
+    await conn.execute(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = now() WHERE id = $1 AND status = 'dead'",
+        delivery_id,
+    )
+    await conn.execute(f"NOTIFY {WAKE_CHANNEL}")

@@ -1,0 +1,109 @@
+"""The composition root of the notifications service: wires settings, adapters, use cases and entrypoints."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+from fastapi import FastAPI
+
+from goalstream_notifications.adapters.alerts import OUTBOX_CHANNEL
+from goalstream_notifications.adapters.webhook import WebhookSender, new_client
+from goalstream_notifications.domain.retry import RetrySchedule
+from goalstream_notifications.entrypoints import http
+from goalstream_notifications.entrypoints.kafka import subscribe_goal_events
+from goalstream_notifications.service_layer.delivery import Clock, DeliveryWorker
+from goalstream_notifications.service_layer.fanout import FanOut
+from goalstream_notifications.service_layer.subscriptions import SubscriptionsService
+from goalstream_notifications.settings import NotificationsSettings
+from goalstream_runtime.db import create_pool, migrate
+from goalstream_runtime.http import create_app
+from goalstream_runtime.outbox import OutboxRelay
+from goalstream_runtime.settings import kafka_broker
+
+SCHEMA = "notifications"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_app(settings: NotificationsSettings, clock: Clock = utc_now) -> FastAPI:
+    broker = kafka_broker(settings, "notifications")
+    relay = OutboxRelay(
+        settings.database_url,
+        SCHEMA,
+        settings.kafka_bootstrap,
+        channel=OUTBOX_CHANNEL,
+        batch_size=settings.relay_batch_size,
+        poll_interval=settings.relay_poll_seconds,
+    )
+    schedule = RetrySchedule(tuple(settings.retry_schedule_seconds), settings.retry_jitter)
+    rng = random.Random()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await migrate(settings.database_url, SCHEMA, "goalstream_notifications")
+        pool = await create_pool(settings.database_url, SCHEMA, settings.db_pool_max)
+        client = new_client(settings.webhook_timeout_seconds)
+        worker = DeliveryWorker(
+            pool,
+            settings.database_url,
+            SCHEMA,
+            WebhookSender(client, settings.webhook_timeout_seconds),
+            schedule,
+            clock,
+            batch_size=settings.delivery_batch_size,
+            # Longer than one attempt can take, so a live worker never loses its claim mid-send.
+            lease_seconds=settings.webhook_timeout_seconds + settings.claim_lease_margin_seconds,
+            poll_seconds=settings.delivery_poll_seconds,
+            rng=rng,
+        )
+        app.state.pool, app.state.subscriptions = pool, SubscriptionsService(pool)
+        subscribe_goal_events(broker, pool, FanOut(schedule, rng), settings.consumer_group_prefix)
+        await broker.start()
+        tasks = [
+            asyncio.create_task(relay.run(), name="outbox-relay"),
+            asyncio.create_task(worker.run(), name="delivery-worker"),
+        ]
+        app.state.relay_task, app.state.worker_task = tasks
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await broker.stop()
+            await client.aclose()
+            await pool.close()
+
+    async def readiness() -> dict[str, bool]:
+        pool = getattr(app.state, "pool", None)
+        database = pool is not None and await _pings(pool)
+        return {
+            "database": database,
+            "broker": broker.running,
+            "worker": _alive(getattr(app.state, "worker_task", None)),
+            "relay": _alive(getattr(app.state, "relay_task", None)),
+        }
+
+    app = create_app("goalstream notifications", "0.1.0", settings.max_body_bytes, readiness, lifespan=lifespan)
+    app.include_router(http.router)
+    return app
+
+
+def _alive(task: asyncio.Task[None] | None) -> bool:
+    return task is not None and not task.done()
+
+
+async def _pings(pool: asyncpg.Pool) -> bool:
+    try:
+        return bool(await pool.fetchval("SELECT true"))
+    except Exception:
+        return False

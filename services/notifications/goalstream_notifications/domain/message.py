@@ -1,0 +1,22 @@
+"""The webhook message: the JSON body a receiver gets for one goal event."""
+
+from __future__ import annotations
+
+import json
+
+from goalstream_contracts.base import Payload
+from goalstream_contracts.cloudevents import TYPE_PREFIX
+from goalstream_contracts.envelope import Envelope
+
+
+def webhook_body(envelope: Envelope[Payload]) -> bytes:
+    """The body, rendered once when the delivery is created so that every retry sends the same bytes."""
+    message = {
+        "type": TYPE_PREFIX + envelope.event_type,
+        "event_id": str(envelope.event_id),
+        "org_id": envelope.org_id,
+        "subject": envelope.payload.subject(),
+        "occurred_at": envelope.occurred_at.isoformat(),
+        "data": envelope.payload.model_dump(mode="json"),
+    }
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()

@@ -1,0 +1,112 @@
+"""The notifications HTTP API: translates requests into use cases and results into responses, nothing more."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from goalstream_notifications.adapters.delivery_log import DeliveryStatus
+from goalstream_notifications.entrypoints.schemas import (
+    DeliveryView,
+    SubscriptionCreate,
+    SubscriptionCreated,
+    SubscriptionView,
+)
+from goalstream_notifications.service_layer.subscriptions import NotFound, Refused, SubscriptionsService
+from goalstream_runtime.auth import Caller, authenticate
+from goalstream_runtime.http import ApiError
+from goalstream_runtime.logs import org_id_var
+
+
+def _service(request: Request) -> SubscriptionsService:
+    service: SubscriptionsService = request.app.state.subscriptions
+    return service
+
+
+async def _reader(request: Request) -> Caller:
+    caller = await authenticate(request.app.state.pool, request, "read")
+    org_id_var.set(caller.org_id)
+    return caller
+
+
+async def _writer(request: Request) -> Caller:
+    caller = await authenticate(request.app.state.pool, request, "write")
+    org_id_var.set(caller.org_id)
+    return caller
+
+
+def _id(value: str, kind: str) -> uuid.UUID:
+    # An id that is not even a UUID names nothing: 404 like any other unknown id.
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ApiError(404, "not_found", f"{kind} {value} not found") from None
+
+
+def _refused(exc: Refused) -> ApiError:
+    return ApiError(exc.status, exc.code, exc.message, exc.field)
+
+
+Reader = Annotated[Caller, Depends(_reader)]
+Writer = Annotated[Caller, Depends(_writer)]
+Service = Annotated[SubscriptionsService, Depends(_service)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="most items returned, newest first")]
+router = APIRouter(prefix="/v1", tags=["notifications"])
+
+
+@router.post("/subscriptions", status_code=201, response_model=SubscriptionCreated)
+async def create_subscription(
+    body: SubscriptionCreate, caller: Writer, service: Service, response: Response
+) -> SubscriptionCreated:
+    try:
+        subscription, secret = await service.subscribe(
+            caller.org_id,
+            channel=body.channel,
+            target=body.target,
+            event_types=body.event_types,
+            root_goal_id=body.root_goal_id,
+            min_severity=body.min_severity,
+        )
+    except Refused as exc:
+        raise _refused(exc) from exc
+    response.headers["Location"] = f"/v1/subscriptions/{subscription.id}"
+    return SubscriptionCreated(**SubscriptionView.of(subscription).model_dump(), secret=secret)
+
+
+@router.get("/subscriptions", response_model=list[SubscriptionView])
+async def list_subscriptions(caller: Reader, service: Service, limit: Limit = 100) -> list[SubscriptionView]:
+    return [SubscriptionView.of(s) for s in await service.list_subscriptions(caller.org_id, limit)]
+
+
+@router.delete("/subscriptions/{subscription_id}", status_code=204)
+async def delete_subscription(subscription_id: str, caller: Writer, service: Service) -> Response:
+    try:
+        await service.unsubscribe(caller.org_id, _id(subscription_id, "subscription"))
+    except NotFound as exc:
+        raise ApiError(404, "not_found", f"subscription {subscription_id} not found") from exc
+    return Response(status_code=204)
+
+
+@router.get("/deliveries", response_model=list[DeliveryView])
+async def list_deliveries(
+    caller: Reader,
+    service: Service,
+    status: DeliveryStatus | None = None,
+    subscription_id: uuid.UUID | None = None,
+    limit: Limit = 100,
+) -> list[DeliveryView]:
+    found = await service.list_deliveries(caller.org_id, status, subscription_id, limit)
+    return [DeliveryView.of(d) for d in found]
+
+
+@router.post("/deliveries/{delivery_id}/retry", status_code=202, response_model=DeliveryView)
+async def retry_delivery(delivery_id: str, caller: Writer, service: Service) -> DeliveryView:
+    try:
+        delivery = await service.retry_delivery(caller.org_id, _id(delivery_id, "delivery"))
+    except NotFound as exc:
+        raise ApiError(404, "not_found", f"delivery {delivery_id} not found") from exc
+    except Refused as exc:
+        raise _refused(exc) from exc
+    return DeliveryView.of(delivery)

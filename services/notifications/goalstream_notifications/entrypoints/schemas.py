@@ -1,0 +1,120 @@
+"""The notifications API's request and response bodies; validation here names the field at fault."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from goalstream_contracts.common import Severity
+from goalstream_notifications.adapters.delivery_log import Delivery, DeliveryStatus
+from goalstream_notifications.adapters.subscriptions import Subscription
+from goalstream_notifications.domain.subscription import GOAL_EVENT_TYPES, Channel
+
+
+def _goal_event_type(name: str) -> str:
+    if name not in GOAL_EVENT_TYPES:
+        raise ValueError(f"unknown goal event type {name!r}; known: {', '.join(sorted(GOAL_EVENT_TYPES))}")
+    return name
+
+
+GoalEventType = Annotated[str, AfterValidator(_goal_event_type)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class SubscriptionCreate(Strict):
+    channel: Channel = Field(description="only webhook is delivered so far; slack and email answer 422")
+    target: str = Field(min_length=1, max_length=2048, description="webhook: an http(s) URL")
+    event_types: list[GoalEventType] = Field(
+        default_factory=list, max_length=100, description="goal event type names, e.g. GoalAchieved; empty: all"
+    )
+    root_goal_id: str | None = Field(default=None, min_length=1, max_length=100, description="only this subtree")
+    min_severity: Severity | None = Field(default=None, description="only events with at least this severity")
+
+    @field_validator("target")
+    @classmethod
+    def _webhook_url(cls, target: str, info: ValidationInfo) -> str:
+        if info.data.get("channel") != "webhook":
+            return target
+        parts = urlsplit(target)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("a webhook target must be an absolute http or https URL")
+        return target
+
+
+class SubscriptionView(BaseModel):
+    id: str
+    channel: Channel
+    target: str
+    event_types: list[str]
+    root_goal_id: str | None
+    min_severity: Severity | None
+    status: Literal["enabled", "disabled"]
+    created_at: datetime
+    disabled_at: datetime | None
+    disabled_reason: str | None
+
+    @classmethod
+    def of(cls, s: Subscription) -> SubscriptionView:
+        return cls(
+            id=str(s.id),
+            channel=s.channel,
+            target=s.target,
+            event_types=list(s.event_types),
+            root_goal_id=s.root_goal_id,
+            min_severity=s.min_severity,
+            status="enabled" if s.disabled_at is None else "disabled",
+            created_at=s.created_at,
+            disabled_at=s.disabled_at,
+            disabled_reason=s.disabled_reason,
+        )
+
+
+class SubscriptionCreated(SubscriptionView):
+    secret: str = Field(description="the whsec_ signing secret; shown only in this response")
+
+
+class AttemptView(BaseModel):
+    attempt: int
+    at: datetime
+    status_code: int | None
+    error: str | None
+
+
+class DeliveryView(BaseModel):
+    id: str = Field(description="also the webhook-id header of every attempt")
+    subscription_id: str
+    event_id: str
+    event_type: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None = Field(description="set while pending")
+    last_error: str | None
+    last_status_code: int | None
+    created_at: datetime
+    delivered_at: datetime | None
+    attempt_log: list[AttemptView]
+
+    @classmethod
+    def of(cls, d: Delivery) -> DeliveryView:
+        return cls(
+            id=str(d.id),
+            subscription_id=str(d.subscription_id),
+            event_id=str(d.event_id),
+            event_type=d.event_type,
+            status=d.status,
+            attempts=d.attempts,
+            next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
+            last_error=d.last_error,
+            last_status_code=d.last_status_code,
+            created_at=d.created_at,
+            delivered_at=d.delivered_at,
+            attempt_log=[
+                AttemptView(attempt=a.attempt, at=a.at, status_code=a.status_code, error=a.error) for a in d.attempt_log
+            ],
+        )

@@ -1,0 +1,135 @@
+"""The delivery worker: claims due deliveries, sends them, and records each outcome in one transaction.
+
+Any number of workers (instances) can run: claims use FOR UPDATE SKIP LOCKED and a lease, so a
+delivery is sent by one worker at a time and retried by another if its worker dies mid-send.
+Delivery is at least once: a worker killed after the receiver answered but before the commit
+sends that attempt again, with the same `webhook-id` so the receiver can drop the repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime
+
+import asyncpg
+
+from goalstream_notifications.adapters import alerts, deliveries, subscriptions
+from goalstream_notifications.adapters.deliveries import WAKE_CHANNEL, ClaimedDelivery
+from goalstream_notifications.adapters.webhook import WebhookSender
+from goalstream_notifications.domain.retry import (
+    AttemptResult,
+    Dead,
+    Delivered,
+    Outcome,
+    RetryLater,
+    RetrySchedule,
+    decide,
+)
+from goalstream_notifications.service_layer.subscriptions import disable_subscription
+from goalstream_runtime.db import connect
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        dsn: str,
+        schema: str,
+        sender: WebhookSender,
+        schedule: RetrySchedule,
+        clock: Clock,
+        *,
+        batch_size: int,
+        lease_seconds: float,
+        poll_seconds: float,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.pool, self.dsn, self.schema = pool, dsn, schema
+        self.sender, self.schedule, self.clock = sender, schedule, clock
+        self.batch_size, self.lease_seconds, self.poll_seconds = batch_size, lease_seconds, poll_seconds
+        self.rng = rng or random.Random()
+        self._wake = asyncio.Event()
+
+    async def run(self) -> None:
+        """Deliver forever; survives database outages by reconnecting."""
+        while True:
+            try:
+                await self._serve()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("delivery worker failed; restarting")
+                await asyncio.sleep(self.poll_seconds)
+
+    async def _serve(self) -> None:
+        listener = await connect(self.dsn, self.schema)
+        try:
+            await listener.add_listener(WAKE_CHANNEL, lambda *_: self._wake.set())
+            while not listener.is_closed():
+                # Cleared before claiming, so a NOTIFY that arrives while sending is not lost.
+                self._wake.clear()
+                if await self.deliver_due() < self.batch_size:
+                    # The poll also picks up retries that came due, which nobody NOTIFYs about.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        finally:
+            with contextlib.suppress(Exception):
+                await listener.close()
+
+    async def deliver_due(self) -> int:
+        """Claim one batch of due deliveries and send them concurrently; how many were claimed."""
+        batch = await deliveries.claim_due(self.pool, self.batch_size, self.lease_seconds)
+        results = await asyncio.gather(*(self._deliver(d) for d in batch), return_exceptions=True)
+        for delivery, result in zip(batch, results, strict=True):
+            if isinstance(result, Exception):
+                # Its lease runs out and it is attempted again; the attempt count was not advanced.
+                log.error("delivery could not be recorded", extra={"delivery_id": str(delivery.id)}, exc_info=result)
+        return len(batch)
+
+    async def _deliver(self, delivery: ClaimedDelivery) -> None:
+        if not delivery.subscription_enabled:
+            async with self.pool.acquire() as conn:
+                await deliveries.cancel(conn, delivery.id, "subscription disabled")
+            return
+        result = await self.sender.send(delivery.target, str(delivery.id), delivery.secret, delivery.body, self.clock())
+        outcome = decide(self.schedule, delivery.attempts + 1, result, self.rng)
+        await self._conclude(delivery, result, outcome)
+
+    async def _conclude(self, delivery: ClaimedDelivery, result: AttemptResult, outcome: Outcome) -> None:
+        extra = {"delivery_id": str(delivery.id), "org_id": delivery.org_id, "status_code": result.status_code}
+        async with self.pool.acquire() as conn, conn.transaction():
+            now = self.clock()
+            if isinstance(outcome, Delivered):
+                attempts = await deliveries.conclude_attempt(conn, delivery, result, status="delivered")
+                if attempts is not None:
+                    await alerts.delivered(conn, delivery, attempts, result.status_code, now)
+                    log.info("delivered", extra=extra | {"attempts": attempts})
+            elif isinstance(outcome, RetryLater):
+                attempts = await deliveries.conclude_attempt(
+                    conn, delivery, result, status="pending", retry_in=outcome.wait_seconds
+                )
+                log.warning(
+                    "delivery attempt failed; will retry",
+                    extra=extra | {"attempts": attempts, "retry_in": outcome.wait_seconds, "error": result.describe()},
+                )
+            elif isinstance(outcome, Dead):
+                if outcome.disable_subscription:
+                    # Subscription row before delivery rows, the order an API delete locks them in,
+                    # so that the two cannot deadlock.
+                    await subscriptions.disable(conn, delivery.org_id, delivery.subscription_id, outcome.reason)
+                attempts = await deliveries.conclude_attempt(conn, delivery, result, status="dead")
+                if attempts is None:
+                    return
+                if outcome.disable_subscription:
+                    # Idempotent for the subscription; cancels its other pending deliveries.
+                    await disable_subscription(conn, delivery.org_id, delivery.subscription_id, outcome.reason)
+                await alerts.failed(conn, delivery, attempts, result.status_code, outcome.reason, now)
+                log.error("delivery dead", extra=extra | {"attempts": attempts, "reason": outcome.reason})

@@ -1,0 +1,63 @@
+"""Fan-out: one goal event becomes one pending delivery per subscription that wants it.
+
+This is the projection `apply` of `goalstream_runtime.consumers.subscribe`: it runs inside the
+transaction that also records the event as processed, so a redelivered event changes nothing,
+and the UNIQUE (subscription, event) constraint keeps one delivery per pair even if it did.
+"""
+
+from __future__ import annotations
+
+import random
+
+from goalstream_contracts.base import Payload
+from goalstream_contracts.envelope import Envelope
+from goalstream_contracts.events import GoalRevised, GoalSet
+from goalstream_contracts.topics import GOAL_EVENTS
+from goalstream_notifications.adapters import deliveries, goal_tree, subscriptions
+from goalstream_notifications.domain.message import webhook_body
+from goalstream_notifications.domain.retry import RetrySchedule
+from goalstream_notifications.domain.subscription import event_goal_id, event_severity, matches
+from goalstream_runtime.consumers import Rejected
+from goalstream_runtime.db import Connection
+
+
+class FanOut:
+    def __init__(self, schedule: RetrySchedule, rng: random.Random | None = None) -> None:
+        self.schedule = schedule
+        self.rng = rng or random.Random()
+
+    async def __call__(self, conn: Connection, envelope: Envelope[Payload]) -> None:
+        payload = envelope.payload
+        if payload.topic != GOAL_EVENTS:
+            raise Rejected(f"{envelope.event_type} does not belong on {GOAL_EVENTS}")
+        # The tree first: a GoalSet under a watched root already matches that root's subscription.
+        await _track_parent(conn, envelope.org_id, payload)
+        candidates = await subscriptions.enabled_filters(conn, envelope.org_id)
+        if not candidates:
+            return
+        goal_id = event_goal_id(payload)
+        lineage: set[str] = set()
+        if goal_id is not None and any(c.root_goal_id for c in candidates):
+            lineage = await goal_tree.lineage(conn, envelope.org_id, goal_id)
+        severity = event_severity(payload)
+        wanted = [c.subscription_id for c in candidates if matches(c, envelope.event_type, severity, lineage)]
+        if not wanted:
+            return
+        await deliveries.insert_pending(
+            conn,
+            org_id=envelope.org_id,
+            subscription_ids=wanted,
+            event_id=envelope.event_id,
+            event_type=envelope.event_type,
+            correlation_id=envelope.correlation_id,
+            body=webhook_body(envelope),
+            first_wait=self.schedule.wait_before(0, self.rng) or 0.0,
+        )
+
+
+async def _track_parent(conn: Connection, org_id: str, payload: Payload) -> None:
+    if isinstance(payload, GoalSet):
+        await goal_tree.record_parent(conn, org_id, payload.goal_id, payload.parent_id)
+    elif isinstance(payload, GoalRevised) and "parent_id" in payload.changed:
+        # A revision lists what it changed; a None parent among the changes means "detached".
+        await goal_tree.record_parent(conn, org_id, payload.goal_id, payload.parent_id)
