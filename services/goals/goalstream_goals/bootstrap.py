@@ -19,7 +19,7 @@ from goalstream_goals.settings import GoalsSettings
 from goalstream_runtime.db import create_pool, migrate, pings
 from goalstream_runtime.http import create_app
 from goalstream_runtime.outbox import OutboxRelay
-from goalstream_runtime.settings import kafka_broker
+from goalstream_runtime.settings import kafka_broker, start_broker
 
 SCHEMA = "goals"
 
@@ -47,7 +47,7 @@ def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
         app.state.pool, app.state.goals = pool, service
         await _ensure_demo_org(pool, settings, clock())
         subscribe_measurements(broker, service, settings.consumer_group_prefix)
-        await broker.start()
+        await start_broker(broker, settings)
         relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         app.state.relay_task = relay_task
         try:

@@ -23,7 +23,7 @@ from goalstream_notifications.settings import NotificationsSettings
 from goalstream_runtime.db import create_pool, migrate
 from goalstream_runtime.http import create_app
 from goalstream_runtime.outbox import OutboxRelay
-from goalstream_runtime.settings import kafka_broker
+from goalstream_runtime.settings import kafka_broker, start_broker
 
 SCHEMA = "notifications"
 
@@ -65,7 +65,7 @@ def build_app(settings: NotificationsSettings, clock: Clock = utc_now) -> FastAP
         )
         app.state.pool, app.state.subscriptions = pool, SubscriptionsService(pool)
         subscribe_goal_events(broker, pool, FanOut(schedule, rng), settings.consumer_group_prefix)
-        await broker.start()
+        await start_broker(broker, settings)
         tasks = [
             asyncio.create_task(relay.run(), name="outbox-relay"),
             asyncio.create_task(worker.run(), name="delivery-worker"),

@@ -9,6 +9,9 @@ from faststream.kafka import KafkaBroker
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from goalstream_contracts.topics import ALL_TOPICS
+from goalstream_runtime.kafka_admin import ensure_topics
+
 
 class InfraSettings(BaseSettings):
     """Where the infrastructure is. Unset URLs mean: start the embedded servers."""
@@ -44,10 +47,19 @@ class ServiceSettings(BaseSettings):
         default=8 * 1024 * 1024, ge=1024, description="Largest accepted HTTP request body; larger gets 413."
     )
     instance_id: str = Field(default="", description="Name of this instance in logs and consumer client ids.")
+    topic_partitions: int = Field(
+        default=3, ge=1, description="Partitions of each topic this service creates if missing."
+    )
     consumer_group_prefix: str = Field(
         default="goalstream",
         description="Prefix of this service's Kafka consumer groups; every instance of one deployment shares it.",
     )
+
+
+async def start_broker(broker: KafkaBroker, settings: ServiceSettings) -> None:
+    """Create missing topics (brokers do not auto-create them reliably), then start consuming."""
+    await ensure_topics(settings.kafka_bootstrap, ALL_TOPICS, settings.topic_partitions)
+    await broker.start()
 
 
 def kafka_broker(settings: ServiceSettings, service: str) -> KafkaBroker:

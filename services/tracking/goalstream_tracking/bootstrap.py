@@ -13,7 +13,7 @@ from goalstream_runtime.consumers import subscribe
 from goalstream_runtime.db import create_pool, migrate, pings
 from goalstream_runtime.http import create_app
 from goalstream_runtime.identity import subscribe_identity
-from goalstream_runtime.settings import kafka_broker
+from goalstream_runtime.settings import kafka_broker, start_broker
 from goalstream_tracking.adapters.projection import apply_goal_event
 from goalstream_tracking.entrypoints import http
 from goalstream_tracking.settings import TrackingSettings
@@ -32,7 +32,7 @@ def build_app(settings: TrackingSettings) -> FastAPI:
         prefix = settings.consumer_group_prefix
         subscribe(broker, GOAL_EVENTS, f"{prefix}-tracking", pool, apply_goal_event)
         subscribe_identity(broker, "tracking", pool, prefix)
-        await broker.start()
+        await start_broker(broker, settings)
         try:
             yield
         finally:
