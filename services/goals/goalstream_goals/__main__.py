@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from goalstream_goals.bootstrap import build_app
 from goalstream_goals.settings import GoalsSettings
-from goalstream_runtime.logs import configure_logging
+from goalstream_runtime.serve import serve
 
 
 def main() -> None:
-    settings = GoalsSettings()  # required fields come from the environment
-    configure_logging("goals", settings.log_level)
-    uvicorn.run(build_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)
+    serve("goals", GoalsSettings(), build_app)  # required settings come from the environment
 
 
 if __name__ == "__main__":

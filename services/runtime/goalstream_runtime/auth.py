@@ -2,6 +2,9 @@
 
 Keys are stored and published only as SHA-256 hashes: a key is 32 random bytes, so an unsalted
 hash is as strong as the key, and it lets every service look a key up by its hash alone.
+
+Every service keeps an `api_keys` table in its own schema (goals writes it; the others fill it
+from the identity topic): key_hash, key_id, org_id, prefix, scopes, created_at, revoked_at.
 """
 
 from __future__ import annotations
@@ -9,26 +12,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Annotated
 
 import asyncpg
-from fastapi import Request
+from fastapi import Depends, Request
 
 from goalstream_runtime.http import ApiError
+from goalstream_runtime.logs import org_id_var
 
 KEY_PREFIX = "gs_"
-
-# Each service keeps this table in its own schema (from the identity topic or, in goals, directly).
-API_KEYS_TABLE_SQL = """
-CREATE TABLE IF NOT EXISTS api_keys (
-    key_hash    text PRIMARY KEY,
-    key_id      text NOT NULL UNIQUE,
-    org_id      text NOT NULL,
-    prefix      text NOT NULL,
-    scopes      text[] NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    revoked_at  timestamptz
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -65,3 +57,20 @@ async def authenticate(pool: asyncpg.Pool, request: Request, scope: str) -> Call
     if scope not in scopes and "admin" not in scopes:
         raise ApiError(403, "forbidden", f"this API key lacks the {scope!r} scope")
     return Caller(org_id=row["org_id"], key_id=row["key_id"], scopes=scopes)
+
+
+async def _reader(request: Request) -> Caller:
+    caller = await authenticate(request.app.state.pool, request, "read")
+    org_id_var.set(caller.org_id)
+    return caller
+
+
+async def _writer(request: Request) -> Caller:
+    caller = await authenticate(request.app.state.pool, request, "write")
+    org_id_var.set(caller.org_id)
+    return caller
+
+
+# Route parameters: the caller, authenticated against `app.state.pool`, with the scope named.
+Reader = Annotated[Caller, Depends(_reader)]
+Writer = Annotated[Caller, Depends(_writer)]

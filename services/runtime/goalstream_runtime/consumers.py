@@ -28,12 +28,11 @@ from goalstream_runtime.logs import event_id_var, org_id_var
 
 log = logging.getLogger(__name__)
 
-PROCESSED_TABLE_SQL = """
-CREATE TABLE IF NOT EXISTS processed_events (
-    event_id      uuid PRIMARY KEY,
-    processed_at  timestamptz NOT NULL DEFAULT now()
-);
-"""
+# Apache Kafka's lowest accepted session timeout by default (group.min.session.timeout.ms). Shorter
+# than the client default of 10 s: a dead instance's partitions move sooner, and Tansu, which
+# holds a group's first join for half the session timeout, assigns partitions in 3 s, not 5 s.
+SESSION_TIMEOUT_MS = 6000
+HEARTBEAT_INTERVAL_MS = 2000
 
 Apply = Callable[[Connection, Envelope[Payload]], Awaitable[None]]
 TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
@@ -80,6 +79,8 @@ def subscribe(
         auto_offset_reset="earliest",
         decoder=_raw_body,
         title=f"{group_id}:{topic}",
+        session_timeout_ms=SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
     )
     async def handle(body: bytes, msg: KafkaMessage) -> None:
         record = msg.raw_message

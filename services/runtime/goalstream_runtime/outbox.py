@@ -22,19 +22,6 @@ from goalstream_runtime.db import Connection, connect, lock_key
 
 log = logging.getLogger(__name__)
 
-OUTBOX_TABLE_SQL = """
-CREATE TABLE IF NOT EXISTS outbox (
-    position      bigserial PRIMARY KEY,
-    topic         text NOT NULL,
-    message_key   bytea NOT NULL,
-    value         bytea NOT NULL,
-    headers       jsonb NOT NULL,
-    created_at    timestamptz NOT NULL DEFAULT now(),
-    published_at  timestamptz
-);
-CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox (position) WHERE published_at IS NULL;
-"""
-
 
 async def enqueue(conn: Connection, records: Iterable[KafkaRecord], channel: str) -> None:
     """Add records to the outbox inside the caller's transaction and wake the relay on commit."""

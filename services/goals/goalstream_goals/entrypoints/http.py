@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from goalstream_goals.domain.goal import DomainError, Measurement
+from goalstream_goals.domain.goal import DomainError
 from goalstream_goals.entrypoints.schemas import (
     BatchAccepted,
     EventView,
@@ -15,28 +15,16 @@ from goalstream_goals.entrypoints.schemas import (
     GoalView,
     MeasurementBatch,
     MeasurementResult,
+    to_measurement,
 )
 from goalstream_goals.service_layer.goals import GoalsService, NotFound
-from goalstream_runtime.auth import Caller, authenticate
+from goalstream_runtime.auth import Reader, Writer
 from goalstream_runtime.http import ApiError
-from goalstream_runtime.logs import org_id_var
 
 
 def _service(request: Request) -> GoalsService:
     service: GoalsService = request.app.state.goals
     return service
-
-
-async def _reader(request: Request) -> Caller:
-    caller = await authenticate(request.app.state.pool, request, "read")
-    org_id_var.set(caller.org_id)
-    return caller
-
-
-async def _writer(request: Request) -> Caller:
-    caller = await authenticate(request.app.state.pool, request, "write")
-    org_id_var.set(caller.org_id)
-    return caller
 
 
 def _correlation(request: Request) -> uuid.UUID:
@@ -46,8 +34,6 @@ def _correlation(request: Request) -> uuid.UUID:
         return uuid.uuid4()
 
 
-Reader = Annotated[Caller, Depends(_reader)]
-Writer = Annotated[Caller, Depends(_writer)]
 Service = Annotated[GoalsService, Depends(_service)]
 router = APIRouter(prefix="/v1", tags=["goals"])
 
@@ -102,21 +88,7 @@ async def goal_events(goal_id: str, caller: Reader, service: Service) -> list[Ev
 async def record_measurements(
     body: MeasurementBatch, caller: Writer, service: Service, request: Request
 ) -> BatchAccepted:
-    batch = [
-        (
-            m.goal_id,
-            Measurement(
-                measurement_id=m.id or str(uuid.uuid4()),
-                metric=m.metric,
-                value=m.value,
-                observed_at=m.observed_at,
-                source=m.source,
-                comment=m.comment,
-                confidence=m.confidence,
-            ),
-        )
-        for m in body.measurements
-    ]
+    batch = [(m.goal_id, to_measurement(m, str(uuid.uuid4()))) for m in body.measurements]
     result = await service.record_measurements(caller.org_id, batch, _correlation(request))
     return BatchAccepted(
         accepted=result.count("accepted"),

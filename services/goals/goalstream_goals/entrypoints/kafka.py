@@ -13,9 +13,9 @@ from faststream.kafka.annotations import KafkaMessage
 from goalstream_contracts.cloudevents import ContractError, from_kafka
 from goalstream_contracts.measurements import MeasurementSubmitted
 from goalstream_contracts.topics import MEASUREMENTS
-from goalstream_goals.domain.goal import Measurement
+from goalstream_goals.entrypoints.schemas import to_measurement
 from goalstream_goals.service_layer.goals import GoalsService
-from goalstream_runtime.consumers import TRANSIENT, dead_letter
+from goalstream_runtime.consumers import HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS, TRANSIENT, dead_letter
 from goalstream_runtime.logs import org_id_var
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,8 @@ def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_pre
         auto_offset_reset="earliest",
         decoder=_raw_body,
         title="goals:measurements",
+        session_timeout_ms=SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
     )
     async def on_measurement(body: bytes, msg: KafkaMessage) -> None:
         record = msg.raw_message
@@ -46,15 +48,7 @@ def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_pre
             return
         m = envelope.payload
         org_id_var.set(envelope.org_id)
-        measurement = Measurement(
-            measurement_id=m.id or str(envelope.event_id),
-            metric=m.metric,
-            value=m.value,
-            observed_at=m.observed_at,
-            source=m.source,
-            comment=m.comment,
-            confidence=m.confidence,
-        )
+        measurement = to_measurement(m, str(envelope.event_id))
         try:
             result = await service.record_measurements(
                 envelope.org_id, [(m.goal_id, measurement)], envelope.correlation_id or uuid.uuid4()

@@ -7,7 +7,8 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from goalstream_contracts.common import Aggregation, GoalStatus, Level, Rollup
-from goalstream_goals.domain.goal import Goal
+from goalstream_contracts.measurements import MeasurementSubmitted
+from goalstream_goals.domain.goal import Goal, Measurement
 
 MAX_BATCH = 10_000
 
@@ -47,6 +48,19 @@ class MeasurementIn(Strict):
     goal_id: str | None = Field(default=None, max_length=100, description="only this goal: a manual check-in")
     comment: str | None = Field(default=None, max_length=2000)
     confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+def to_measurement(m: MeasurementIn | MeasurementSubmitted, default_id: str) -> Measurement:
+    """The domain's measurement from the API's or the topic's; without an id, `default_id` is its id."""
+    return Measurement(
+        measurement_id=m.id or default_id,
+        metric=m.metric,
+        value=m.value,
+        observed_at=m.observed_at,
+        source=m.source,
+        comment=m.comment,
+        confidence=m.confidence,
+    )
 
 
 class MeasurementBatch(Strict):

@@ -15,26 +15,13 @@ from goalstream_notifications.entrypoints.schemas import (
     SubscriptionView,
 )
 from goalstream_notifications.service_layer.subscriptions import NotFound, Refused, SubscriptionsService
-from goalstream_runtime.auth import Caller, authenticate
+from goalstream_runtime.auth import Reader, Writer
 from goalstream_runtime.http import ApiError
-from goalstream_runtime.logs import org_id_var
 
 
 def _service(request: Request) -> SubscriptionsService:
     service: SubscriptionsService = request.app.state.subscriptions
     return service
-
-
-async def _reader(request: Request) -> Caller:
-    caller = await authenticate(request.app.state.pool, request, "read")
-    org_id_var.set(caller.org_id)
-    return caller
-
-
-async def _writer(request: Request) -> Caller:
-    caller = await authenticate(request.app.state.pool, request, "write")
-    org_id_var.set(caller.org_id)
-    return caller
 
 
 def _id(value: str, kind: str) -> uuid.UUID:
@@ -49,8 +36,6 @@ def _refused(exc: Refused) -> ApiError:
     return ApiError(exc.status, exc.code, exc.message, exc.field)
 
 
-Reader = Annotated[Caller, Depends(_reader)]
-Writer = Annotated[Caller, Depends(_writer)]
 Service = Annotated[SubscriptionsService, Depends(_service)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="most items returned, newest first")]
 router = APIRouter(prefix="/v1", tags=["notifications"])

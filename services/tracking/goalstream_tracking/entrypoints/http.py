@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from goalstream_runtime.auth import Caller, authenticate
+from goalstream_runtime.auth import Reader
 from goalstream_runtime.http import ApiError
-from goalstream_runtime.logs import org_id_var
 from goalstream_tracking.domain.numbers import clamp01
 
-
-async def _reader(request: Request) -> Caller:
-    caller = await authenticate(request.app.state.pool, request, "read")
-    org_id_var.set(caller.org_id)
-    return caller
-
-
-Reader = Annotated[Caller, Depends(_reader)]
 router = APIRouter(prefix="/v1", tags=["tracking"])
 
 
