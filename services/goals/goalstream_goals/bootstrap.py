@@ -30,14 +30,7 @@ def utc_now() -> datetime:
 
 def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
     broker = kafka_broker(settings, "goals")
-    relay = OutboxRelay(
-        settings.database_url,
-        SCHEMA,
-        settings.kafka_bootstrap,
-        channel=OUTBOX_CHANNEL,
-        batch_size=settings.relay_batch_size,
-        poll_interval=settings.relay_poll_seconds,
-    )
+    relay = OutboxRelay.for_service(settings, SCHEMA, OUTBOX_CHANNEL)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -34,14 +34,7 @@ def utc_now() -> datetime:
 
 def build_app(settings: NotificationsSettings, clock: Clock = utc_now) -> FastAPI:
     broker = kafka_broker(settings, "notifications")
-    relay = OutboxRelay(
-        settings.database_url,
-        SCHEMA,
-        settings.kafka_bootstrap,
-        channel=OUTBOX_CHANNEL,
-        batch_size=settings.relay_batch_size,
-        poll_interval=settings.relay_poll_seconds,
-    )
+    relay = OutboxRelay.for_service(settings, SCHEMA, OUTBOX_CHANNEL)
     schedule = RetrySchedule(tuple(settings.retry_schedule_seconds), settings.retry_jitter)
     rng = random.Random()
 

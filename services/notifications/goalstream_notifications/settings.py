@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from goalstream_runtime.settings import ServiceSettings
+from goalstream_runtime.settings import RelaySettings
 
 DEFAULT_RETRY_SCHEDULE = [0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
 
 
-class NotificationsSettings(ServiceSettings):
+class NotificationsSettings(RelaySettings):
     http_port: int = Field(default=8003, description="Port of the notifications HTTP API.")
-    relay_batch_size: int = Field(default=500, ge=1, description="Most outbox records the relay publishes at once.")
-    relay_poll_seconds: float = Field(default=1.0, gt=0, description="Relay poll interval when no NOTIFY wakes it.")
     delivery_batch_size: int = Field(
         default=50, ge=1, le=1000, description="Most due deliveries one worker claims and sends concurrently."
     )

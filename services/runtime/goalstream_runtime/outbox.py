@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaProducer
 
 from goalstream_contracts.cloudevents import KafkaRecord
 from goalstream_runtime.db import Connection, connect, lock_key
+from goalstream_runtime.settings import RelaySettings
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,17 @@ class OutboxRelay:
         self.is_leader = False
         self.published = 0
         self._wake = asyncio.Event()
+
+    @classmethod
+    def for_service(cls, settings: RelaySettings, schema: str, channel: str) -> OutboxRelay:
+        return cls(
+            settings.database_url,
+            schema,
+            settings.kafka_bootstrap,
+            channel=channel,
+            batch_size=settings.relay_batch_size,
+            poll_interval=settings.relay_poll_seconds,
+        )
 
     async def run(self) -> None:
         """Publish forever; survives database and broker outages by retrying."""

@@ -56,6 +56,13 @@ class ServiceSettings(BaseSettings):
     )
 
 
+class RelaySettings(ServiceSettings):
+    """Settings of a service that publishes through a transactional outbox."""
+
+    relay_batch_size: int = Field(default=500, ge=1, description="Most outbox records the relay publishes at once.")
+    relay_poll_seconds: float = Field(default=1.0, gt=0, description="Relay poll interval when no NOTIFY wakes it.")
+
+
 async def start_broker(broker: KafkaBroker, settings: ServiceSettings) -> None:
     """Create missing topics (brokers do not auto-create them reliably), then start consuming."""
     await ensure_topics(settings.kafka_bootstrap, ALL_TOPICS, settings.topic_partitions)
