@@ -38,7 +38,7 @@ def _goal(platform: Platform) -> str:
         ('{"title": "x", "target": "ten", "deadline": "' + DEADLINE + '"}', 422, "invalid_request", "target"),
         ('{"title": "x", "target": NaN, "deadline": "' + DEADLINE + '"}', 422, "invalid_request", "target"),
         ('{"title": "x", "target": Infinity, "deadline": "' + DEADLINE + '"}', 422, "invalid_request", "target"),
-        ('{"title": "x", "target": 10}', 422, "invalid_request", "deadline"),
+        ('{"title": "x", "target": 10}', 422, "invalid_goal", "deadline"),
         (
             '{"title": "x", "target": 10, "deadline": "' + DEADLINE + '", "weight": -1}',
             422,
@@ -54,8 +54,8 @@ def _goal(platform: Platform) -> str:
         ('{"title": "x", "target": 0, "deadline": "' + DEADLINE + '"}', 422, "invalid_goal", "target"),
         (
             '{"title": "x", "target": 5, "deadline": "' + DEADLINE + '", "parent_id": "no-such-goal"}',
-            422,
-            "unknown_parent",
+            404,
+            "not_found",
             "parent_id",
         ),
         ("[1, 2]", 422, "invalid_request", None),

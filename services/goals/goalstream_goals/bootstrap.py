@@ -15,6 +15,7 @@ from goalstream_goals.adapters.event_store import OUTBOX_CHANNEL
 from goalstream_goals.entrypoints import http
 from goalstream_goals.entrypoints.kafka import subscribe_measurements
 from goalstream_goals.service_layer.goals import Clock, GoalsService
+from goalstream_goals.service_layer.scheduler import Scheduler
 from goalstream_goals.settings import GoalsSettings
 from goalstream_runtime.db import create_pool, migrate, pings
 from goalstream_runtime.http import create_app
@@ -41,14 +42,19 @@ def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
         await _ensure_demo_org(pool, settings, clock())
         subscribe_measurements(broker, service, settings.consumer_group_prefix)
         await start_broker(broker, settings)
-        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
-        app.state.relay_task = relay_task
+        tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+        app.state.relay_task = tasks[0]
+        if settings.scheduler_enabled:
+            scheduler = Scheduler(service, settings.scheduler_interval_seconds)
+            tasks.append(asyncio.create_task(scheduler.run(), name="scheduler"))
         try:
             yield
         finally:
-            relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay_task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await broker.stop()
             await pool.close()
 

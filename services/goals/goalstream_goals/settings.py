@@ -13,3 +13,10 @@ class GoalsSettings(RelaySettings):
         default=None, description="When set and no organisation exists, create the demo organisation with this key."
     )
     demo_org_id: str = Field(default="demo", description="Id of the demo organisation.")
+    scheduler_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the scheduler looks for time-driven events (status bands, missed milestones and"
+        " deadlines, check-ins). Lower means time events arrive sooner after they fall due.",
+    )
+    scheduler_enabled: bool = Field(default=True, description="Run the scheduler in this instance.")

@@ -16,20 +16,11 @@ from goalstream_contracts.events import GoalArchived, GoalSet
 from goalstream_contracts.topics import GOAL_EVENTS
 from goalstream_goals.adapters import event_store
 from goalstream_goals.adapters.event_store import OUTBOX_CHANNEL, ConcurrencyError
-from goalstream_runtime.db import create_pool, migrate
 from goalstream_runtime.outbox import OutboxRelay
 from tests.support.infra import Endpoints
 from tests.support.polling import eventually
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    await migrate(database_url, "goals", "goalstream_goals")
-    pool = await create_pool(database_url, "goals")
-    yield pool
-    await pool.close()
 
 
 def _set(goal_id: str) -> GoalSet:

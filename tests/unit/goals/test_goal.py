@@ -8,15 +8,9 @@ import pytest
 
 from goalstream_contracts.common import Metric
 from goalstream_contracts.events import GoalAchieved, GoalSet, GoalStatusChanged, MeasurementRecorded
-from goalstream_goals.domain.goal import (
-    DomainError,
-    Goal,
-    Measurement,
-    decide_measurement,
-    decide_set,
-    evolve,
-    fold,
-)
+from goalstream_goals.domain.define import decide_set
+from goalstream_goals.domain.goal import DomainError, Goal, Measurement, evolve, fold
+from goalstream_goals.domain.measure import decide_measurement
 from goalstream_goals.domain.progress import Tolerances
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

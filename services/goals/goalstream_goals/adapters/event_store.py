@@ -49,10 +49,16 @@ def _envelope(row: asyncpg.Record) -> Envelope[Payload]:
     )
 
 
-async def load(conn: Connection, stream_id: str, org_id: str) -> list[Envelope[Payload]]:
-    """The stream's events in order (upcast to current versions); empty for another organisation's stream."""
+async def load(conn: Connection, stream_id: str, org_id: str, after_version: int = 0) -> list[Envelope[Payload]]:
+    """The stream's events after `after_version`, in order and upcast to current versions.
+
+    Empty for another organisation's stream, so callers cannot tell it from a missing one.
+    """
     rows = await conn.fetch(
-        "SELECT * FROM events WHERE stream_id = $1 AND org_id = $2 ORDER BY stream_version", stream_id, org_id
+        "SELECT * FROM events WHERE stream_id = $1 AND org_id = $2 AND stream_version > $3 ORDER BY stream_version",
+        stream_id,
+        org_id,
+        after_version,
     )
     return [_envelope(r) for r in rows]
 
@@ -67,17 +73,32 @@ async def append(
     occurred_at: datetime,
     correlation_id: uuid.UUID,
     causation_id: uuid.UUID | None = None,
+    event_ids: list[uuid.UUID] | None = None,
 ) -> list[Envelope[Payload]]:
-    """Append `payloads` after `expected_version` (0 for a new stream); needs an open transaction."""
+    """Append `payloads` after `expected_version` (0 for a new stream); needs an open transaction.
+
+    With `event_ids` the append is idempotent: if those events are already stored in this stream
+    (a retried request), they are returned and nothing is written.
+    """
     if not payloads:
         return []
     await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(f"org:{org_id}"))
+    if event_ids is not None:
+        stored = await conn.fetch(
+            "SELECT * FROM events WHERE event_id = ANY($1::uuid[]) ORDER BY stream_version", event_ids
+        )
+        if stored:
+            if len(stored) != len(payloads) or any(r["stream_id"] != stream_id for r in stored):
+                raise ConcurrencyError(stream_id, expected_version, -1)
+            return [_envelope(r) for r in stored]
     actual = await conn.fetchval("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id)
     if actual != expected_version:
         raise ConcurrencyError(stream_id, expected_version, actual)
+    ids = event_ids or [uuid.uuid4() for _ in payloads]
     envelopes = [
         Envelope[Payload].new(
             p,
+            event_id=ids[i],
             org_id=org_id,
             stream_id=stream_id,
             stream_version=expected_version + i + 1,

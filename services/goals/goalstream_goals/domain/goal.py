@@ -1,7 +1,4 @@
-"""The goal aggregate: its state, `evolve` (fold an event into state) and `decide_*` (return events).
-
-Pure: no I/O, and `now` is always an argument.
-"""
+"""The goal aggregate's state and `evolve`, which folds one event into it. Pure: no I/O, no clock."""
 
 from __future__ import annotations
 
@@ -9,23 +6,28 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from goalstream_contracts.base import Payload
-from goalstream_contracts.common import GoalStatus, Metric
+from goalstream_contracts.common import GoalStatus, Milestone
 from goalstream_contracts.events import (
+    AntiGoalBreached,
+    AntiGoalRecovered,
     GoalAchieved,
     GoalArchived,
+    GoalCheckInDue,
+    GoalMissed,
+    GoalPlanned,
+    GoalRevised,
     GoalSet,
     GoalStatusChanged,
     MeasurementRecorded,
+    MilestoneHit,
+    MilestoneMissed,
 )
-from goalstream_goals.domain.progress import Tolerances, expected_progress, progress, status_for
+from goalstream_goals.domain.anti import window_values
+from goalstream_goals.domain.durations import parse_duration
+from goalstream_goals.domain.errors import DomainError
+from goalstream_goals.domain.progress import progress
 
-
-class DomainError(ValueError):
-    """A command the goal refuses; `field` names the input at fault."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+__all__ = ["DomainError", "Goal", "Measurement", "evolve", "fold"]
 
 
 @dataclass(frozen=True)
@@ -41,13 +43,21 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Goal:
-    definition: GoalSet
+    definition: GoalSet  # as revised so far
     version: int
     status: GoalStatus | None = None
     current: float | None = None
-    latest_observed_at: datetime | None = None
+    latest_observed_at: datetime | None = None  # newest counted observation: a gauge keeps this one
+    last_measured_at: datetime | None = None  # when the last measurement was recorded (check-in cadence)
+    window: tuple[tuple[datetime, float], ...] = ()  # an anti-goal's values inside its window
     achieved: bool = False
+    missed: bool = False
     archived: bool = False
+    milestones: tuple[Milestone, ...] = ()
+    milestones_hit: tuple[int, ...] = ()
+    milestones_missed: tuple[int, ...] = ()
+    breached_at: datetime | None = None  # an anti-goal's open breach
+    checkin_due_since: datetime | None = None  # the lapse already signalled
 
     @property
     def goal_id(self) -> str:
@@ -58,118 +68,84 @@ class Goal:
         return self.definition.baseline or 0.0
 
     @property
+    def locked(self) -> bool:
+        """A ladder rung after the first stays locked until the rung before it is achieved."""
+        d = self.definition
+        return d.ladder_id is not None and (d.rung_index or 1) > 1 and d.start_at is None
+
+    @property
+    def active(self) -> bool:
+        return not self.archived and not self.locked
+
+    @property
+    def closed(self) -> bool:
+        return self.achieved or self.missed
+
+    @property
     def raw_progress(self) -> float | None:
         d = self.definition
-        if d.target is None:
+        if d.kind != "hard" or d.target is None:
             return None
         return progress(self.baseline if self.current is None else self.current, self.baseline, d.target)
+
+    @property
+    def plan(self) -> tuple[tuple[datetime, float], ...]:
+        return tuple((m.due, m.fraction) for m in self.milestones)
 
 
 def evolve(state: Goal | None, event: Payload) -> Goal:
     if isinstance(event, GoalSet):
         return Goal(definition=event, version=1)
-    assert state is not None, f"{event.event_type} before GoalSet"
+    if state is None:
+        raise ValueError(f"{event.event_type} before GoalSet")
     state = replace(state, version=state.version + 1)
-    if isinstance(event, MeasurementRecorded) and event.counted:
-        latest = state.latest_observed_at
-        return replace(
-            state,
-            current=event.current_value,
-            latest_observed_at=event.observed_at if latest is None else max(latest, event.observed_at),
-        )
-    if isinstance(event, GoalStatusChanged):
-        return replace(state, status=event.status)
-    if isinstance(event, GoalAchieved):
-        return replace(state, achieved=True, status="achieved")
-    if isinstance(event, GoalArchived):
-        return replace(state, archived=True)
+    match event:
+        case MeasurementRecorded():
+            return _measured(state, event)
+        case GoalRevised():
+            update = {name: getattr(event, name) for name in event.changed}
+            return replace(state, definition=state.definition.model_copy(update=update))
+        case GoalStatusChanged():
+            return replace(state, status=event.status)
+        case GoalAchieved():
+            return replace(state, achieved=True, missed=False, status="achieved")
+        case GoalMissed():
+            return replace(state, missed=True, status="missed")
+        case GoalArchived():
+            return replace(state, archived=True)
+        case GoalPlanned():
+            return replace(state, milestones=event.milestones, milestones_hit=(), milestones_missed=())
+        case MilestoneHit():
+            return replace(state, milestones_hit=(*state.milestones_hit, event.milestone_index))
+        case MilestoneMissed():
+            return replace(state, milestones_missed=(*state.milestones_missed, event.milestone_index))
+        case AntiGoalBreached():
+            return replace(state, breached_at=event.breached_at)
+        case AntiGoalRecovered():
+            return replace(state, breached_at=None)
+        case GoalCheckInDue():
+            return replace(state, checkin_due_since=event.due_since)
     return state
 
 
-def fold(events: list[Payload]) -> Goal | None:
-    state: Goal | None = None
+def _measured(state: Goal, event: MeasurementRecorded) -> Goal:
+    state = replace(state, last_measured_at=event.recorded_at)
+    if not event.counted:
+        return state
+    latest = state.latest_observed_at
+    window = state.window
+    if state.definition.window is not None:
+        span = parse_duration(state.definition.window, "window")
+        window = window_values((*window, (event.observed_at, event.value)), span)
+    return replace(
+        state,
+        current=event.current_value,
+        latest_observed_at=event.observed_at if latest is None else max(latest, event.observed_at),
+        window=window,
+    )
+
+
+def fold(events: list[Payload], state: Goal | None = None) -> Goal | None:
     for event in events:
         state = evolve(state, event)
     return state
-
-
-def decide_set(definition: GoalSet, now: datetime, tolerances: Tolerances) -> list[Payload]:
-    """Events that set a new goal: GoalSet, then its first status."""
-    if definition.kind == "hard":
-        if definition.target is None or definition.deadline is None or definition.start_at is None:
-            raise DomainError("a hard goal needs target, start_at and deadline", "target")
-        if definition.target == (definition.baseline or 0.0):
-            raise DomainError("target must differ from baseline", "target")
-        if definition.deadline <= definition.start_at:
-            raise DomainError("deadline must be after start_at", "deadline")
-    if definition.weight <= 0:
-        raise DomainError("weight must be greater than 0", "weight")
-    goal = Goal(definition=definition, version=1)
-    return [definition, *_status_events(goal, now, tolerances)]
-
-
-def decide_measurement(goal: Goal, m: Measurement, now: datetime, tolerances: Tolerances) -> list[Payload]:
-    """Events for one measurement reaching this goal (late gauge values are recorded, not counted)."""
-    d = goal.definition
-    if goal.archived or d.metric is None:
-        return []
-    counted, current = _aggregate(goal, d.metric, m)
-    raw = None if d.target is None or current is None else progress(current, goal.baseline, d.target)
-    recorded = MeasurementRecorded(
-        goal_id=d.goal_id,
-        measurement_id=m.measurement_id,
-        metric=m.metric,
-        value=m.value,
-        observed_at=m.observed_at,
-        recorded_at=now,
-        source=m.source,
-        comment=m.comment,
-        confidence=m.confidence,
-        counted=counted,
-        current_value=current,
-        progress=raw,
-    )
-    after = evolve(goal, recorded)
-    return [recorded, *_status_events(after, now, tolerances, observed_at=m.observed_at)]
-
-
-def _aggregate(goal: Goal, metric: Metric, m: Measurement) -> tuple[bool, float | None]:
-    if metric.aggregation == "sum":
-        start = goal.definition.start_at
-        if start is not None and m.observed_at < start:
-            return False, goal.current
-        return True, (goal.current or 0.0) + m.value
-    if goal.latest_observed_at is not None and m.observed_at < goal.latest_observed_at:
-        return False, goal.current
-    return True, m.value
-
-
-def _status_events(
-    goal: Goal, now: datetime, tolerances: Tolerances, observed_at: datetime | None = None
-) -> list[Payload]:
-    d = goal.definition
-    raw = goal.raw_progress
-    if goal.achieved or raw is None or d.start_at is None or d.deadline is None or d.target is None:
-        return []
-    if raw >= 1:
-        changed = GoalStatusChanged(
-            goal_id=d.goal_id, previous_status=goal.status, status="achieved", progress=raw, expected_progress=None
-        )
-        achieved = GoalAchieved(
-            goal_id=d.goal_id,
-            value=goal.current if goal.current is not None else goal.baseline,
-            target=d.target,
-            progress=raw,
-            achieved_at=observed_at or now,
-            ladder_id=d.ladder_id,
-        )
-        return [changed, achieved]
-    expected = expected_progress(now, d.start_at, d.deadline)
-    status = status_for(raw, expected, tolerances)
-    if status == goal.status:
-        return []
-    return [
-        GoalStatusChanged(
-            goal_id=d.goal_id, previous_status=goal.status, status=status, progress=raw, expected_progress=expected
-        )
-    ]

@@ -15,6 +15,7 @@ from goalstream_contracts.measurements import MeasurementSubmitted
 from goalstream_contracts.topics import MEASUREMENTS
 from goalstream_goals.entrypoints.schemas import to_measurement
 from goalstream_goals.service_layer.goals import GoalsService
+from goalstream_goals.service_layer.measurements import record_measurements
 from goalstream_runtime.consumers import HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS, TRANSIENT, dead_letter
 from goalstream_runtime.logs import org_id_var
 
@@ -50,8 +51,8 @@ def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_pre
         org_id_var.set(envelope.org_id)
         measurement = to_measurement(m, str(envelope.event_id))
         try:
-            result = await service.record_measurements(
-                envelope.org_id, [(m.goal_id, measurement)], envelope.correlation_id or uuid.uuid4()
+            result = await record_measurements(
+                service, envelope.org_id, [(m.goal_id, measurement)], envelope.correlation_id or uuid.uuid4()
             )
         except TRANSIENT:
             await asyncio.sleep(1.0)

@@ -1,14 +1,14 @@
-"""The goals API's request and response bodies; validation here names the field at fault."""
+"""The goals API's request bodies; validation here names the field at fault (views are in `views.py`)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from goalstream_contracts.common import Aggregation, GoalStatus, Level, Rollup
+from goalstream_contracts.common import Aggregation, Comparator, Level, Rollup, Severity
 from goalstream_contracts.measurements import MeasurementSubmitted
-from goalstream_goals.domain.goal import Goal, Measurement
+from goalstream_goals.domain.goal import Measurement
 
 MAX_BATCH = 10_000
 
@@ -22,21 +22,66 @@ class MetricIn(Strict):
     aggregation: Aggregation = "latest"
 
 
-class GoalCreate(Strict):
-    kind: Literal["hard"] = "hard"
-    title: str = Field(min_length=1, max_length=200)
+class GoalFields(Strict):
+    """Fields a goal is defined by; on PATCH, the ones sent are changed (null clears an optional one)."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
     owner: str | None = Field(default=None, max_length=200)
     level: Level | None = None
     parent_id: str | None = Field(default=None, max_length=100)
-    weight: float = Field(default=1.0, gt=0)
-    rollup: Rollup | None = None
+    weight: float | None = Field(default=None, gt=0)
+    rollup: Rollup | None = Field(default=None, description="how a parent combines its children")
     metric: MetricIn | None = None
     unit: str | None = Field(default=None, max_length=50)
-    baseline: float = 0.0
-    target: float
+    baseline: float | None = None
+    target: float | None = None
+    start_at: AwareDatetime | None = None
+    deadline: AwareDatetime | None = None
+    checkin_every: str | None = Field(default=None, max_length=50, description="ISO-8601 duration, e.g. P7D")
+    comparator: Comparator | None = Field(default=None, description="anti-goal: breached above or below")
+    threshold: float | None = None
+    recovery_threshold: float | None = Field(default=None, description="anti-goal hysteresis; default threshold")
+    window: str | None = Field(default=None, max_length=50, description="anti-goal: ISO-8601 duration to average")
+    severity: Severity | None = None
+    guards: str | None = Field(default=None, max_length=100, description="id of the hard goal an anti-goal protects")
+
+
+class GoalCreate(GoalFields):
+    kind: Literal["hard", "anti"] = "hard"
+    title: str = Field(min_length=1, max_length=200)
     start_at: AwareDatetime | None = Field(default=None, description="default: now")
+
+
+class GoalPatch(GoalFields):
+    pass
+
+
+class CheckpointIn(Strict):
+    due: AwareDatetime
+    target: float
+
+
+class PlanIn(Strict):
+    milestones: int | None = Field(default=None, ge=1, le=366, description="n equal steps back from the deadline")
+    checkpoints: list[CheckpointIn] | None = Field(default=None, min_length=1, max_length=366)
+
+
+class RungIn(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    owner: str | None = Field(default=None, max_length=200)
+    metric: MetricIn
+    unit: str | None = Field(default=None, max_length=50)
+    baseline: float | None = None
+    target: float
+    start_at: AwareDatetime | None = Field(default=None, description="first rung only; default now")
     deadline: AwareDatetime
-    checkin_every: str | None = Field(default=None, max_length=50, description="ISO-8601 duration")
+    checkin_every: str | None = Field(default=None, max_length=50)
+
+
+class LadderIn(Strict):
+    title: str = Field(min_length=1, max_length=200)
+    owner: str | None = Field(default=None, max_length=200)
+    rungs: list[RungIn] = Field(min_length=1, max_length=50)
 
 
 class MeasurementIn(Strict):
@@ -50,6 +95,10 @@ class MeasurementIn(Strict):
     confidence: float | None = Field(default=None, ge=0, le=1)
 
 
+class MeasurementBatch(Strict):
+    measurements: list[MeasurementIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
 def to_measurement(m: MeasurementIn | MeasurementSubmitted, default_id: str) -> Measurement:
     """The domain's measurement from the API's or the topic's; without an id, `default_id` is its id."""
     return Measurement(
@@ -61,62 +110,3 @@ def to_measurement(m: MeasurementIn | MeasurementSubmitted, default_id: str) -> 
         comment=m.comment,
         confidence=m.confidence,
     )
-
-
-class MeasurementBatch(Strict):
-    measurements: list[MeasurementIn] = Field(min_length=1, max_length=MAX_BATCH)
-
-
-class MeasurementResult(BaseModel):
-    index: int
-    id: str
-    status: Literal["accepted", "duplicate", "rejected"]
-    goals: int = Field(description="how many goals this measurement moved")
-    reason: str | None = None
-
-
-class BatchAccepted(BaseModel):
-    accepted: int
-    duplicate: int
-    rejected: int
-    results: list[MeasurementResult]
-
-
-class GoalView(BaseModel):
-    id: str
-    kind: str
-    title: str
-    version: int
-    status: GoalStatus | None
-    current_value: float | None
-    progress: float | None
-    achieved: bool
-    archived: bool
-    definition: dict[str, Any]
-
-    @classmethod
-    def of(cls, goal: Goal) -> GoalView:
-        d = goal.definition
-        return cls(
-            id=d.goal_id,
-            kind=d.kind,
-            title=d.title,
-            version=goal.version,
-            status=goal.status,
-            current_value=goal.current,
-            progress=goal.raw_progress,
-            achieved=goal.achieved,
-            archived=goal.archived,
-            definition=d.model_dump(mode="json", exclude_none=True),
-        )
-
-
-class EventView(BaseModel):
-    event_id: str
-    type: str
-    schema_version: int
-    stream_version: int
-    occurred_at: AwareDatetime
-    correlation_id: str
-    causation_id: str | None
-    payload: dict[str, Any]

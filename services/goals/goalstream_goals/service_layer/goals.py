@@ -1,10 +1,11 @@
-"""Use cases of the goals service: each runs in one transaction, so none half-applies."""
+"""Use cases on goals and ladders: each runs in one transaction (`GoalsService.session`), so none half-applies."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,32 +14,27 @@ import asyncpg
 from goalstream_contracts.base import Payload
 from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.events import GoalSet
-from goalstream_goals.adapters import event_store, organisations
-from goalstream_goals.domain.goal import Goal, Measurement, decide_measurement, decide_set, evolve, fold
-from goalstream_runtime.db import Connection
+from goalstream_goals.adapters import event_store, nodes, organisations
+from goalstream_goals.adapters.event_store import ConcurrencyError
+from goalstream_goals.domain.define import decide_archive, decide_plan, decide_revise, decide_set
+from goalstream_goals.domain.errors import DomainError
+from goalstream_goals.domain.goal import Goal
+from goalstream_goals.service_layer.unit_of_work import NotFound, Session
 
 Clock = Callable[[], datetime]
+IDEMPOTENCY_NAMESPACE = uuid.UUID("5f0c1d2e-8c59-4a8e-9d0a-6b1f3c2d4e5f")
+
+__all__ = ["Clock", "ConcurrencyError", "GoalRecord", "GoalsService", "NotFound"]
 
 
-class NotFound(LookupError):
-    """No such goal in the caller's organisation (another organisation's goal is not found either)."""
+@dataclass(frozen=True)
+class GoalRecord:
+    """A goal with the numbers to show: its own, or for a rolled-up parent, its rollup's."""
 
-
-@dataclass
-class MeasurementOutcome:
-    index: int
-    measurement_id: str
-    status: str  # accepted | duplicate | rejected
-    goals: int = 0
-    reason: str | None = None
-
-
-@dataclass
-class BatchResult:
-    outcomes: list[MeasurementOutcome] = field(default_factory=list)
-
-    def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
+    goal: Goal
+    current: float | None
+    progress: float | None
+    replayed: bool = False
 
 
 @dataclass
@@ -46,104 +42,104 @@ class GoalsService:
     pool: asyncpg.Pool
     clock: Clock
 
-    async def set_goal(self, org_id: str, fields: dict[str, Any], correlation_id: uuid.UUID) -> Goal:
-        now = self.clock()
-        goal_id = str(uuid.uuid4())
-        fields.setdefault("start_at", now)
-        definition = GoalSet(goal_id=goal_id, **fields)
-        async with self.pool.acquire() as conn, conn.transaction():
-            if definition.parent_id is not None:
-                await self._require_goal(conn, org_id, definition.parent_id)
-            events = decide_set(definition, now, await organisations.tolerances(conn, org_id))
-            await event_store.append(
-                conn,
-                org_id=org_id,
-                stream_id=goal_id,
-                expected_version=0,
-                payloads=events,
-                occurred_at=now,
-                correlation_id=correlation_id,
-            )
-            if definition.metric is not None:
-                await conn.execute(
-                    "INSERT INTO goal_metrics (goal_id, org_id, metric_key) VALUES ($1, $2, $3)",
-                    goal_id,
-                    org_id,
-                    definition.metric.key,
-                )
-        goal = fold(events)
-        assert goal is not None
-        return goal
-
-    async def get_goal(self, org_id: str, goal_id: str) -> Goal:
-        async with self.pool.acquire() as conn:
-            return await self._require_goal(conn, org_id, goal_id)
-
-    async def goal_events(self, org_id: str, goal_id: str) -> list[Envelope[Payload]]:
-        async with self.pool.acquire() as conn:
-            envelopes = await event_store.load(conn, goal_id, org_id)
-        if not envelopes:
-            raise NotFound(goal_id)
-        return envelopes
-
-    async def record_measurements(
-        self, org_id: str, batch: list[tuple[str | None, Measurement]], correlation_id: uuid.UUID
-    ) -> BatchResult:
-        """Apply a batch of (goal_id or None, measurement) in one transaction."""
-        now = self.clock()
-        result = BatchResult()
-        goals: dict[str, Goal] = {}
+    @contextlib.asynccontextmanager
+    async def session(
+        self, org_id: str, correlation_id: uuid.UUID | None = None, now: datetime | None = None
+    ) -> AsyncIterator[Session]:
         async with self.pool.acquire() as conn, conn.transaction():
             tolerances = await organisations.tolerances(conn, org_id)
-            for index, (goal_id, m) in enumerate(batch):
-                outcome = MeasurementOutcome(index=index, measurement_id=m.measurement_id, status="accepted")
-                result.outcomes.append(outcome)
-                targets = await self._targets(conn, org_id, m.metric, goal_id)
-                if targets is None:
-                    outcome.status, outcome.reason = "rejected", f"unknown goal {goal_id}"
-                    continue
-                fresh = await conn.fetchval(
-                    "INSERT INTO measurements_seen (org_id, measurement_id) VALUES ($1, $2)"
-                    " ON CONFLICT DO NOTHING RETURNING true",
-                    org_id,
-                    m.measurement_id,
-                )
-                if not fresh:
-                    outcome.status = "duplicate"
-                    continue
-                for target in targets:
-                    goal = goals.get(target) or await self._require_goal(conn, org_id, target)
-                    events = decide_measurement(goal, m, now, tolerances)
-                    await event_store.append(
-                        conn,
-                        org_id=org_id,
-                        stream_id=target,
-                        expected_version=goal.version,
-                        payloads=events,
-                        occurred_at=now,
-                        correlation_id=correlation_id,
-                    )
-                    for event in events:
-                        goal = evolve(goal, event)
-                    goals[target] = goal
-                    outcome.goals += 1 if events else 0
-        return result
+            session = Session(conn, org_id, now or self.clock(), tolerances, correlation_id or uuid.uuid4())
+            yield session
+            await session.settle()
 
-    async def _targets(self, conn: Connection, org_id: str, metric: str, goal_id: str | None) -> list[str] | None:
-        if goal_id is not None:
-            found = await conn.fetchval(
-                "SELECT goal_id FROM goal_metrics WHERE goal_id = $1 AND org_id = $2 AND active", goal_id, org_id
+    async def set_goal(
+        self, org_id: str, fields: dict[str, Any], correlation_id: uuid.UUID, idempotency_key: str | None = None
+    ) -> GoalRecord:
+        goal_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{org_id}:{idempotency_key}")) if idempotency_key else None
+        async with self.session(org_id, correlation_id) as s:
+            if goal_id is not None and (existing := await s.find_goal(goal_id)) is not None:
+                return await _record(s, existing, replayed=True)
+            fields.setdefault("start_at", s.now)
+            definition = GoalSet(goal_id=goal_id or str(uuid.uuid4()), **fields)
+            await _check_links(s, definition.goal_id, definition.parent_id, definition.guards)
+            events = decide_set(definition, s.now, s.tolerances)
+            ids = [uuid.uuid5(uuid.UUID(definition.goal_id), str(i)) for i in range(len(events))] if goal_id else None
+            goal = await s.commit(None, events, event_ids=ids)
+        return await self.get_goal(org_id, goal.goal_id)
+
+    async def revise_goal(
+        self, org_id: str, goal_id: str, expected_version: int, changes: dict[str, Any], correlation_id: uuid.UUID
+    ) -> GoalRecord:
+        async with self.session(org_id, correlation_id) as s:
+            goal = await s.goal(goal_id)
+            if goal.version != expected_version:
+                raise ConcurrencyError(goal_id, expected_version, goal.version)
+            if "parent_id" in changes or "guards" in changes:
+                await _check_links(s, goal_id, changes.get("parent_id"), changes.get("guards"))
+            await s.commit(goal, decide_revise(goal, changes, s.now, s.tolerances))
+        return await self.get_goal(org_id, goal_id)
+
+    async def archive_goal(
+        self, org_id: str, goal_id: str, expected_version: int | None, reason: str | None, correlation_id: uuid.UUID
+    ) -> GoalRecord:
+        async with self.session(org_id, correlation_id) as s:
+            goal = await s.goal(goal_id)
+            if expected_version is not None and goal.version != expected_version:
+                raise ConcurrencyError(goal_id, expected_version, goal.version)
+            await s.commit(goal, decide_archive(goal, reason))
+        return await self.get_goal(org_id, goal_id)
+
+    async def plan_goal(
+        self,
+        org_id: str,
+        goal_id: str,
+        correlation_id: uuid.UUID,
+        *,
+        milestones: int | None = None,
+        checkpoints: Sequence[tuple[datetime, float]] = (),
+    ) -> GoalRecord:
+        async with self.session(org_id, correlation_id) as s:
+            goal = await s.goal(goal_id)
+            events = decide_plan(goal, s.now, s.tolerances, milestones=milestones, checkpoints=checkpoints)
+            await s.commit(goal, events)
+        return await self.get_goal(org_id, goal_id)
+
+    async def get_goal(self, org_id: str, goal_id: str) -> GoalRecord:
+        async with self.pool.acquire() as conn:
+            s = Session(conn, org_id, self.clock(), await organisations.tolerances(conn, org_id), uuid.uuid4())
+            return await _record(s, await s.goal(goal_id))
+
+    async def stream_events(self, org_id: str, stream_id: str, first_type: str) -> list[Envelope[Payload]]:
+        """A goal's (first_type GoalSet) or a ladder's (LadderSet) event history."""
+        async with self.pool.acquire() as conn:
+            envelopes = await event_store.load(conn, stream_id, org_id)
+        if not envelopes or envelopes[0].event_type != first_type:
+            raise NotFound(stream_id)
+        return envelopes
+
+
+async def _record(s: Session, goal: Goal, replayed: bool = False) -> GoalRecord:
+    if goal.definition.metric is not None:
+        return GoalRecord(goal, goal.current, goal.raw_progress, replayed)
+    node = await nodes.get(s.conn, s.org_id, goal.goal_id)
+    return GoalRecord(goal, node.current if node else None, node.progress if node else None, replayed)
+
+
+async def _check_links(s: Session, goal_id: str, parent_id: str | None, guards: str | None) -> None:
+    """A parent and a guarded goal must be hard goals of the same organisation; a parent must not close a cycle."""
+    if parent_id is not None:
+        parent = await s.find_goal(parent_id)
+        if parent is None:
+            raise NotFound(parent_id, "parent_id")
+        if parent.definition.kind != "hard" or parent.archived:
+            raise DomainError("a parent must be an active hard goal", "parent_id")
+        if parent_id == goal_id or goal_id in await nodes.ancestors(s.conn, s.org_id, parent_id):
+            raise DomainError(
+                f"goal {parent_id} is below this goal: the link would close a cycle", "parent_id", "cycle"
             )
-            return None if found is None else [found]
-        rows = await conn.fetch(
-            "SELECT goal_id FROM goal_metrics WHERE org_id = $1 AND metric_key = $2 AND active ORDER BY goal_id",
-            org_id,
-            metric,
-        )
-        return [r["goal_id"] for r in rows]
-
-    async def _require_goal(self, conn: Connection, org_id: str, goal_id: str) -> Goal:
-        goal = fold([e.payload for e in await event_store.load(conn, goal_id, org_id)])
-        if goal is None:
-            raise NotFound(goal_id)
-        return goal
+    if guards is not None:
+        guarded = await s.find_goal(guards)
+        if guarded is None:
+            raise NotFound(guards, "guards")
+        if guarded.definition.kind != "hard":
+            raise DomainError("an anti-goal guards a hard goal", "guards")

@@ -1,0 +1,43 @@
+"""Aggregate snapshots: a long stream loads from its latest snapshot plus the events after it.
+
+A snapshot is a cache, never the truth: a snapshot written by another state format is ignored
+and the stream is folded from its first event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from goalstream_goals.domain.goal import Goal
+from goalstream_runtime.db import Connection
+
+FORMAT = 1  # raise when the Goal state's shape changes
+EVERY = 50  # events between snapshots
+
+_GOAL = TypeAdapter(Goal)
+
+
+async def read(conn: Connection, stream_id: str, org_id: str) -> Goal | None:
+    row = await conn.fetchrow(
+        "SELECT state FROM snapshots WHERE stream_id = $1 AND org_id = $2 AND format = $3", stream_id, org_id, FORMAT
+    )
+    return None if row is None else _GOAL.validate_python(row["state"])
+
+
+async def write(conn: Connection, org_id: str, goal: Goal, last_snapshot_version: int) -> None:
+    """Snapshot `goal` when EVERY events have passed since the last snapshot."""
+    if goal.version - last_snapshot_version < EVERY:
+        return
+    state: Any = _GOAL.dump_python(goal, mode="json")
+    await conn.execute(
+        "INSERT INTO snapshots (stream_id, org_id, version, format, state) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, format = excluded.format,"
+        " state = excluded.state",
+        goal.goal_id,
+        org_id,
+        goal.version,
+        FORMAT,
+        state,
+    )

@@ -1,0 +1,29 @@
+"""Anti-goals (DESIGN §2): when a guarded value is in breach, and when the breach is over."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from goalstream_contracts.common import Comparator
+
+
+def in_breach(comparator: Comparator, threshold: float, value: float) -> bool:
+    return value > threshold if comparator == "above" else value < threshold
+
+
+def recovered(comparator: Comparator, recovery_threshold: float, value: float) -> bool:
+    """Hysteresis: a breach ends only once the value is back on the safe side of the recovery threshold."""
+    return value <= recovery_threshold if comparator == "above" else value >= recovery_threshold
+
+
+def window_values(values: Sequence[tuple[datetime, float]], window: timedelta) -> tuple[tuple[datetime, float], ...]:
+    """The values observed within `window` of the newest observation, oldest first."""
+    if not values:
+        return ()
+    newest = max(t for t, _ in values)
+    return tuple(sorted((t, v) for t, v in values if t > newest - window))
+
+
+def mean(values: Sequence[tuple[datetime, float]]) -> float:
+    return sum(v for _, v in values) / len(values)

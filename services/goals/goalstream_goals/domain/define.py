@@ -1,0 +1,145 @@
+"""Decisions on a goal's definition: set, revise, archive, plan, and a ladder rung's unlock."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from goalstream_contracts.base import Payload
+from goalstream_contracts.events import GoalArchived, GoalPlanned, GoalRevised, GoalSet
+from goalstream_goals.domain.durations import parse_duration
+from goalstream_goals.domain.errors import DomainError
+from goalstream_goals.domain.goal import Goal
+from goalstream_goals.domain.plan import backward_milestones, checkpoint_milestones
+from goalstream_goals.domain.progress import Tolerances
+from goalstream_goals.domain.status import milestone_hits, status_events, then
+
+HARD_ONLY = ("target", "deadline", "rollup")
+ANTI_ONLY = ("comparator", "threshold", "recovery_threshold", "window", "severity", "guards")
+FIXED = ("kind", "goal_id", "ladder_id", "rung_index")
+
+
+def validate(d: GoalSet) -> None:
+    """Every rule a goal definition must satisfy, whether new or revised."""
+    if d.weight <= 0:
+        raise DomainError("weight must be greater than 0", "weight")
+    if d.checkin_every is not None:
+        parse_duration(d.checkin_every, "checkin_every")
+    if d.kind == "hard":
+        _validate_hard(d)
+    else:
+        _validate_anti(d)
+
+
+def _validate_hard(d: GoalSet) -> None:
+    for name in ANTI_ONLY:
+        if getattr(d, name) is not None:
+            raise DomainError(f"{name} applies only to anti-goals", name)
+    if d.target is None:
+        raise DomainError("a hard goal needs a target", "target")
+    if d.deadline is None:
+        raise DomainError("a hard goal needs a deadline", "deadline")
+    if d.target == (d.baseline or 0.0):
+        raise DomainError("target must differ from baseline", "target")
+    if d.start_at is not None and d.deadline <= d.start_at:
+        raise DomainError("deadline must be after start_at", "deadline")
+
+
+def _validate_anti(d: GoalSet) -> None:
+    for name in HARD_ONLY:
+        if getattr(d, name) is not None:
+            raise DomainError(f"{name} does not apply to an anti-goal", name)
+    if d.metric is None:
+        raise DomainError("an anti-goal needs a metric", "metric")
+    if d.comparator is None:
+        raise DomainError("an anti-goal needs a comparator (above or below)", "comparator")
+    if d.threshold is None:
+        raise DomainError("an anti-goal needs a threshold", "threshold")
+    recovery = d.recovery_threshold
+    if recovery is not None and (recovery > d.threshold if d.comparator == "above" else recovery < d.threshold):
+        side = "at or below" if d.comparator == "above" else "at or above"
+        raise DomainError(f"recovery_threshold must be {side} the threshold", "recovery_threshold")
+    if d.window is not None:
+        parse_duration(d.window, "window")
+
+
+def decide_set(definition: GoalSet, now: datetime, tolerances: Tolerances) -> list[Payload]:
+    """Events that set a new goal: GoalSet, then (for an active hard goal) its first status."""
+    if definition.kind == "hard" and definition.start_at is None and definition.ladder_id is None:
+        raise DomainError("a hard goal needs start_at", "start_at")
+    if definition.kind == "anti":
+        definition = definition.model_copy(
+            update={
+                "severity": definition.severity or "warning",
+                "recovery_threshold": definition.recovery_threshold
+                if definition.recovery_threshold is not None
+                else definition.threshold,
+            }
+        )
+    validate(definition)
+    goal = Goal(definition=definition, version=1)
+    return [definition, *status_events(goal, now, tolerances)]
+
+
+def decide_revise(goal: Goal, changes: dict[str, Any], now: datetime, tolerances: Tolerances) -> list[Payload]:
+    """GoalRevised with the fields that really change (none: no event), then any status it moves."""
+    if goal.archived:
+        raise DomainError("an archived goal cannot be revised", None, "archived")
+    for name in changes:
+        if name in FIXED:
+            raise DomainError(f"{name} cannot be changed", name)
+        if name == "start_at" and goal.definition.ladder_id is not None:
+            raise DomainError("a ladder rung starts when the rung before it is achieved", name)
+    probe = GoalRevised(goal_id=goal.goal_id, changed=tuple(changes), **changes)  # typed values
+    values = {n: getattr(probe, n) for n in changes}
+    changed = tuple(sorted(n for n, v in values.items() if getattr(goal.definition, n) != v))
+    if not changed:
+        return []
+    revised = goal.definition.model_copy(update={n: values[n] for n in changed})
+    validate(GoalSet.model_validate(revised.model_dump()))
+    event = GoalRevised(goal_id=goal.goal_id, changed=changed, **{n: values[n] for n in changed})
+    return [event, *status_events(then(goal, [event]), now, tolerances)]
+
+
+def decide_archive(goal: Goal, reason: str | None) -> list[Payload]:
+    """Archiving is idempotent: an archived goal stays archived with no new event."""
+    return [] if goal.archived else [GoalArchived(goal_id=goal.goal_id, reason=reason)]
+
+
+def decide_plan(
+    goal: Goal,
+    now: datetime,
+    tolerances: Tolerances,
+    *,
+    milestones: int | None = None,
+    checkpoints: Sequence[tuple[datetime, float]] = (),
+) -> list[Payload]:
+    """GoalPlanned, any milestone already reached, and the status against the planned curve."""
+    d = goal.definition
+    if d.kind != "hard":
+        raise DomainError("only a hard goal can be planned", "kind")
+    if goal.archived:
+        raise DomainError("an archived goal cannot be planned", None, "archived")
+    if d.start_at is None or d.deadline is None or d.target is None:
+        raise DomainError("a locked ladder rung cannot be planned until it starts", "goal_id")
+    if (milestones is None) == (not checkpoints):
+        raise DomainError("give either milestones (a number) or checkpoints", "milestones")
+    plan = (
+        backward_milestones(d.start_at, d.deadline, goal.baseline, d.target, milestones)
+        if milestones is not None
+        else checkpoint_milestones(d.start_at, d.deadline, goal.baseline, d.target, checkpoints)
+    )
+    planned = GoalPlanned(goal_id=goal.goal_id, milestones=plan)
+    after = then(goal, [planned])
+    hits = milestone_hits(after, now) if goal.current is not None else []
+    after = then(after, hits)
+    return [planned, *hits, *status_events(after, now, tolerances)]
+
+
+def decide_unlock(goal: Goal, unlocked_at: datetime, now: datetime, tolerances: Tolerances) -> list[Payload]:
+    """A locked rung starts at the observed time of the measurement that achieved the rung before it."""
+    if not goal.locked:
+        return []
+    event = GoalRevised(goal_id=goal.goal_id, changed=("start_at",), start_at=unlocked_at)
+    return [event, *status_events(then(goal, [event]), now, tolerances)]

@@ -1,0 +1,93 @@
+"""Status, achievement and deadline decisions for hard goals: shared by every decide function."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from goalstream_contracts.base import Payload
+from goalstream_contracts.common import GoalStatus
+from goalstream_contracts.events import GoalAchieved, GoalMissed, GoalStatusChanged, MilestoneHit
+from goalstream_goals.domain.goal import Goal, evolve
+from goalstream_goals.domain.progress import Tolerances, expected_progress, reached, status_for
+
+
+def then(goal: Goal, events: list[Payload]) -> Goal:
+    for event in events:
+        goal = evolve(goal, event)
+    return goal
+
+
+def status_events(
+    goal: Goal,
+    now: datetime,
+    tolerances: Tolerances,
+    *,
+    observed_at: datetime | None = None,
+    raw: float | None = None,
+    worst: GoalStatus | None = None,
+) -> list[Payload]:
+    """What the goal's status is now: achieved (only by a value observed by the deadline), missed, or a band.
+
+    `raw` overrides the goal's own progress (a parent's rollup); `worst` is a `worst` parent's status.
+    """
+    d = goal.definition
+    raw = goal.raw_progress if raw is None else raw
+    if d.kind != "hard" or not goal.active or goal.achieved:
+        return []
+    raw = 0.0 if raw is None else raw  # a parent with nothing to roll up yet has made no progress
+    if d.target is None or d.start_at is None or d.deadline is None:
+        return []
+    expected = expected_progress(now, d.start_at, d.deadline, goal.plan)
+    value = goal.current if goal.current is not None else goal.baseline
+    achieving = worst == "achieved" if worst is not None else reached(raw)
+    if achieving and observed_at is not None and observed_at <= d.deadline:
+        return [
+            GoalStatusChanged(
+                goal_id=d.goal_id, previous_status=goal.status, status="achieved", progress=raw, expected_progress=None
+            ),
+            GoalAchieved(
+                goal_id=d.goal_id,
+                value=value,
+                target=d.target,
+                progress=raw,
+                achieved_at=observed_at,
+                ladder_id=d.ladder_id,
+            ),
+        ]
+    if goal.missed:
+        return []
+    if now >= d.deadline:
+        return [
+            GoalStatusChanged(
+                goal_id=d.goal_id, previous_status=goal.status, status="missed", progress=raw, expected_progress=1.0
+            ),
+            GoalMissed(goal_id=d.goal_id, value=goal.current, target=d.target, progress=raw, deadline=d.deadline),
+        ]
+    status = status_for(raw, expected, tolerances) if worst is None or worst == "achieved" else worst
+    if status == goal.status:
+        return []
+    return [
+        GoalStatusChanged(
+            goal_id=d.goal_id, previous_status=goal.status, status=status, progress=raw, expected_progress=expected
+        )
+    ]
+
+
+def milestone_hits(goal: Goal, hit_at: datetime) -> list[Payload]:
+    """MilestoneHit for each planned milestone the goal's progress has now reached for the first time."""
+    raw = goal.raw_progress
+    if raw is None:
+        return []
+    return [
+        MilestoneHit(
+            goal_id=goal.goal_id,
+            milestone_index=m.index,
+            due=m.due,
+            target=m.target,
+            value=goal.current if goal.current is not None else goal.baseline,
+            hit_at=hit_at,
+            late=hit_at > m.due,
+        )
+        for m in goal.milestones
+        if m.index not in goal.milestones_hit and reached(raw, m.fraction)
+    ]

@@ -1,0 +1,71 @@
+"""Decisions time alone makes (DESIGN §2 "Time"): status bands, missed milestones, deadlines, check-ins."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from goalstream_contracts.base import Payload
+from goalstream_contracts.common import GoalStatus
+from goalstream_contracts.events import GoalCheckInDue, MilestoneMissed
+from goalstream_goals.domain.durations import parse_duration
+from goalstream_goals.domain.goal import Goal
+from goalstream_goals.domain.progress import Tolerances, next_status_change
+from goalstream_goals.domain.status import status_events, then
+
+
+def decide_time(
+    goal: Goal,
+    now: datetime,
+    tolerances: Tolerances,
+    *,
+    rollup: float | None = None,
+    worst: GoalStatus | None = None,
+) -> list[Payload]:
+    """Events due by `now` that no data caused; `rollup`/`worst` stand in for a parent's own progress."""
+    if not goal.active:
+        return []
+    events: list[Payload] = [
+        MilestoneMissed(goal_id=goal.goal_id, milestone_index=m.index, due=m.due, target=m.target, value=goal.current)
+        for m in goal.milestones
+        if m.due <= now and m.index not in goal.milestones_hit and m.index not in goal.milestones_missed
+    ]
+    goal = then(goal, events)
+    uses_rollup = goal.definition.metric is None
+    status = status_events(
+        goal, now, tolerances, raw=rollup if uses_rollup else None, worst=worst if uses_rollup else None
+    )
+    goal = then(goal, status)
+    due = checkin_due(goal)
+    if due is not None and due <= now and goal.checkin_due_since != due:
+        events.append(GoalCheckInDue(goal_id=goal.goal_id, last_measurement_at=goal.last_measured_at, due_since=due))
+    return [*events, *status]
+
+
+def checkin_due(goal: Goal) -> datetime | None:
+    """When the current lapse of the goal's check-in cadence began (None: no cadence, or closed)."""
+    d = goal.definition
+    if d.checkin_every is None or goal.closed or not goal.active:
+        return None
+    since = goal.last_measured_at or d.start_at
+    return None if since is None else since + parse_duration(d.checkin_every, "checkin_every")
+
+
+def next_due(goal: Goal, now: datetime, tolerances: Tolerances, *, rollup: float | None = None) -> datetime | None:
+    """The next time `decide_time` could have something to say about this goal (None: never, by time alone)."""
+    if not goal.active:
+        return None
+    d = goal.definition
+    times: list[datetime] = [
+        m.due for m in goal.milestones if m.index not in goal.milestones_hit and m.index not in goal.milestones_missed
+    ]
+    due = checkin_due(goal)
+    if due is not None and goal.checkin_due_since != due:
+        times.append(due)
+    raw = rollup if d.metric is None else goal.raw_progress
+    if d.kind == "hard" and not goal.closed and d.start_at is not None and d.deadline is not None:
+        times.append(d.deadline)
+        if raw is not None:
+            change = next_status_change(now, raw, d.start_at, d.deadline, tolerances, goal.plan)
+            if change is not None:
+                times.append(change + timedelta(microseconds=1))  # just past the crossing, so it shows
+    return min(times) if times else None
