@@ -29,15 +29,15 @@ def decide_time(
         for m in goal.milestones
         if m.due <= now and m.index not in goal.milestones_hit and m.index not in goal.milestones_missed
     ]
+    due = checkin_due(goal)  # before the status: a lapse that began before the deadline is still reported
+    deadline = goal.definition.deadline
+    if due is not None and due <= now and goal.checkin_due_since != due and (deadline is None or due < deadline):
+        events.append(GoalCheckInDue(goal_id=goal.goal_id, last_measurement_at=goal.last_measured_at, due_since=due))
     goal = then(goal, events)
     uses_rollup = goal.definition.metric is None
     status = status_events(
         goal, now, tolerances, raw=rollup if uses_rollup else None, worst=worst if uses_rollup else None
     )
-    goal = then(goal, status)
-    due = checkin_due(goal)
-    if due is not None and due <= now and goal.checkin_due_since != due:
-        events.append(GoalCheckInDue(goal_id=goal.goal_id, last_measurement_at=goal.last_measured_at, due_since=due))
     return [*events, *status]
 
 
