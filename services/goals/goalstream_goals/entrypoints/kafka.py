@@ -52,7 +52,11 @@ def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_pre
         measurement = to_measurement(m, str(envelope.event_id))
         try:
             result = await record_measurements(
-                service, envelope.org_id, [(m.goal_id, measurement)], envelope.correlation_id or uuid.uuid4()
+                service,
+                envelope.org_id,
+                [(m.goal_id, measurement)],
+                envelope.correlation_id or uuid.uuid4(),
+                causation_id=envelope.event_id,
             )
         except TRANSIENT:
             await asyncio.sleep(1.0)

@@ -32,3 +32,11 @@ CREATE TABLE schedule (
     due_at      timestamptz NOT NULL
 );
 CREATE INDEX schedule_due ON schedule (due_at);
+
+-- The event store is append-only: history is never rewritten, not even by a stray UPDATE.
+CREATE FUNCTION events_are_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'events are append-only: % refused', TG_OP;
+END $$;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+    FOR EACH ROW EXECUTE FUNCTION events_are_append_only();

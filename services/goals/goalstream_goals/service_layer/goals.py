@@ -44,11 +44,17 @@ class GoalsService:
 
     @contextlib.asynccontextmanager
     async def session(
-        self, org_id: str, correlation_id: uuid.UUID | None = None, now: datetime | None = None
+        self,
+        org_id: str,
+        correlation_id: uuid.UUID | None = None,
+        now: datetime | None = None,
+        causation_id: uuid.UUID | None = None,
     ) -> AsyncIterator[Session]:
+        """One transaction on the organisation; `causation_id`: the message that caused this work."""
         async with self.pool.acquire() as conn, conn.transaction():
             tolerances = await organisations.tolerances(conn, org_id)
-            session = Session(conn, org_id, now or self.clock(), tolerances, correlation_id or uuid.uuid4())
+            correlation = correlation_id or uuid.uuid4()
+            session = Session(conn, org_id, now or self.clock(), tolerances, correlation, causation_id)
             yield session
             await session.settle()
 

@@ -32,11 +32,15 @@ class BatchResult:
 
 
 async def record_measurements(
-    service: GoalsService, org_id: str, batch: list[tuple[str | None, Measurement]], correlation_id: uuid.UUID
+    service: GoalsService,
+    org_id: str,
+    batch: list[tuple[str | None, Measurement]],
+    correlation_id: uuid.UUID,
+    causation_id: uuid.UUID | None = None,
 ) -> BatchResult:
     """Apply (goal id or None, measurement) pairs in order; rejected items change nothing, the rest apply."""
     result = BatchResult()
-    async with service.session(org_id, correlation_id) as s:
+    async with service.session(org_id, correlation_id, causation_id=causation_id) as s:
         for index, (goal_id, m) in enumerate(batch):
             outcome = MeasurementOutcome(index=index, measurement_id=m.measurement_id, status="accepted")
             result.outcomes.append(outcome)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from goalstream_contracts.base import Payload
+from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.events import GoalAchieved, GoalSet
 from goalstream_goals.adapters import event_store, nodes, schedule, snapshots
 from goalstream_goals.domain.define import decide_unlock
@@ -48,6 +49,7 @@ class Session:
     causation_id: uuid.UUID | None = None
     _goals: dict[str, Goal] = field(default_factory=dict)
     _dirty: dict[str, datetime] = field(default_factory=dict)  # parent id -> observed time that moved it
+    _causes: dict[str, uuid.UUID] = field(default_factory=dict)  # parent id -> the event that moved it
 
     async def find_goal(self, goal_id: str) -> Goal | None:
         if goal_id in self._goals:
@@ -79,9 +81,15 @@ class Session:
         return ladder
 
     async def append(
-        self, stream_id: str, expected_version: int, events: list[Payload], event_ids: list[uuid.UUID] | None = None
-    ) -> None:
-        await event_store.append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: list[Payload],
+        event_ids: list[uuid.UUID] | None = None,
+        cause: uuid.UUID | None = None,
+    ) -> list[Envelope[Payload]]:
+        """Append to a stream; `cause` (the event that led to these) overrides the session's causation id."""
+        return await event_store.append(
             self.conn,
             org_id=self.org_id,
             stream_id=stream_id,
@@ -89,7 +97,7 @@ class Session:
             payloads=events,
             occurred_at=self.now,
             correlation_id=self.correlation_id,
-            causation_id=self.causation_id,
+            causation_id=cause or self.causation_id,
             event_ids=event_ids,
         )
 
@@ -101,23 +109,28 @@ class Session:
         observed_at: datetime | None = None,
         numbers: RollupNumbers | None = None,
         event_ids: list[uuid.UUID] | None = None,
+        cause: uuid.UUID | None = None,
     ) -> Goal:
         """Append the goal's events and bring everything derived from them up to date."""
         after = fold(events, before)
         if after is None:
             raise ValueError("commit needs a goal or a GoalSet")
+        envelopes = []
         if events:
-            await self.append(after.goal_id, before.version if before else 0, events, event_ids)
+            envelopes = await self.append(after.goal_id, before.version if before else 0, events, event_ids, cause)
             if before is None or after.version // snapshots.EVERY > before.version // snapshots.EVERY:
                 await snapshots.write(self.conn, self.org_id, after, 0)
         self._goals[after.goal_id] = after
-        await self._refresh(after, observed_at or self.now, numbers)
-        for event in events:
+        await self._refresh(after, observed_at or self.now, numbers, envelopes[-1].event_id if envelopes else cause)
+        for envelope in envelopes:
+            event = envelope.payload
             if isinstance(event, GoalAchieved) and event.ladder_id is not None:
-                await self._climb(event.ladder_id, event.goal_id, event.achieved_at)
+                await self._climb(event.ladder_id, event.goal_id, event.achieved_at, envelope.event_id)
         return after
 
-    async def _refresh(self, goal: Goal, observed_at: datetime, numbers: RollupNumbers | None) -> None:
+    async def _refresh(
+        self, goal: Goal, observed_at: datetime, numbers: RollupNumbers | None, cause: uuid.UUID | None
+    ) -> None:
         d = goal.definition
         if d.metric is None:
             await self.conn.execute("DELETE FROM goal_metrics WHERE goal_id = $1", d.goal_id)
@@ -137,20 +150,22 @@ class Session:
             current, raw = numbers.current, numbers.progress
         else:  # a rolled-up goal whose definition changed: keep its numbers, recompute them in `settle`
             current, raw = (old.current, old.progress) if old else (None, None)
-            self._mark(d.goal_id, observed_at)
+            self._mark(d.goal_id, observed_at, cause)
         await nodes.save(self.conn, self.org_id, goal, current=current, progress=raw)
         new = await nodes.get(self.conn, self.org_id, d.goal_id)
         if old != new:
             for parent in {old.parent_id if old else None, d.parent_id} - {None}:
                 assert parent is not None
-                self._mark(parent, observed_at)
+                self._mark(parent, observed_at, cause)
         due = next_due(goal, self.now, self.tolerances, rollup=raw if d.metric is None else None)
         if due is not None and due <= self.now:
             due = self.now.replace(microsecond=0)  # due at once: the next scheduler pass takes it
         await schedule.set_due(self.conn, self.org_id, d.goal_id, due)
 
-    def _mark(self, goal_id: str, observed_at: datetime) -> None:
+    def _mark(self, goal_id: str, observed_at: datetime, cause: uuid.UUID | None) -> None:
         self._dirty[goal_id] = max(observed_at, self._dirty.get(goal_id, observed_at))
+        if cause is not None:
+            self._causes[goal_id] = cause
 
     async def settle(self) -> None:
         """Recompute every marked parent, deepest first, so each sees its children's final numbers."""
@@ -175,16 +190,18 @@ class Session:
                 worst=numbers.worst,
                 observed_at=observed_at,
             )
-            await self.commit(goal, events, observed_at=observed_at, numbers=numbers)
+            cause = self._causes.pop(goal_id, None)
+            await self.commit(goal, events, observed_at=observed_at, numbers=numbers, cause=cause)
             self._dirty.pop(goal_id, None)
 
-    async def _climb(self, ladder_id: str, goal_id: str, achieved_at: datetime) -> None:
+    async def _climb(self, ladder_id: str, goal_id: str, achieved_at: datetime, cause: uuid.UUID) -> None:
         ladder = await self.ladder(ladder_id)
         events = decide_rung_achieved(ladder, goal_id, achieved_at)
         if not events:
             return
-        await self.append(ladder_id, ladder.version, events)
+        unlocked = await self.append(ladder_id, ladder.version, events, cause=cause)
         for event in events:
             ladder = evolve_ladder(ladder, event)
         following = await self.goal(ladder.rungs[ladder.current_rung - 1].goal_id)
-        await self.commit(following, decide_unlock(following, achieved_at, self.now, self.tolerances))
+        unlock = decide_unlock(following, achieved_at, self.now, self.tolerances)
+        await self.commit(following, unlock, cause=unlocked[-1].event_id)
