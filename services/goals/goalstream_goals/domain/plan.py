@@ -25,7 +25,7 @@ def backward_milestones(
         Milestone(
             index=k,
             due=deadline - (span * (n - k)) / n,
-            target=baseline + (target - baseline) * k / n,
+            target=target if k == n else baseline + (target - baseline) * k / n,  # the last is the target, exactly
             fraction=k / n,
         )
         for k in range(1, n + 1)
