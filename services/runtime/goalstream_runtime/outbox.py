@@ -5,6 +5,12 @@ publishes unpublished records in position order and then marks them published. I
 "not yet published" rather than "after the last position", so a transaction that commits after
 a later-numbered one is never skipped. One relay per database publishes (a session advisory lock
 elects it); if its connection drops, another instance takes over. Delivery is at least once.
+
+Rows are never deleted, so a broker that loses records can be refilled: with each batch the relay
+stores per partition what the broker acknowledged (`watermarks`), and when it becomes leader and
+every `check_interval` seconds it checks that the broker still holds it. When it does not, the
+relay recreates the topics, marks every record of the lost topics unpublished and republishes
+them in position order; consumers drop the duplicates by event id.
 """
 
 from __future__ import annotations
@@ -12,13 +18,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Iterable
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from goalstream_contracts.cloudevents import KafkaRecord
+from goalstream_runtime import watermarks
 from goalstream_runtime.db import Connection, connect, lock_key
+from goalstream_runtime.kafka_admin import ensure_topics
 from goalstream_runtime.settings import RelaySettings
 
 log = logging.getLogger(__name__)
@@ -34,6 +44,8 @@ async def enqueue(conn: Connection, records: Iterable[KafkaRecord], channel: str
 
 
 class OutboxRelay:
+    """Publishes the outbox; `published`, `republished` (records) and `broker_losses` count what it did."""
+
     def __init__(
         self,
         dsn: str,
@@ -43,11 +55,14 @@ class OutboxRelay:
         channel: str,
         batch_size: int = 500,
         poll_interval: float = 1.0,
+        check_interval: float = 5.0,
+        partitions: int = 3,
     ) -> None:
         self.dsn, self.schema, self.bootstrap = dsn, schema, bootstrap
         self.channel, self.batch_size, self.poll_interval = channel, batch_size, poll_interval
+        self.check_interval, self.partitions = check_interval, partitions
         self.is_leader = False
-        self.published = 0
+        self.published = self.republished = self.broker_losses = 0
         self._wake = asyncio.Event()
 
     @classmethod
@@ -59,46 +74,75 @@ class OutboxRelay:
             channel=channel,
             batch_size=settings.relay_batch_size,
             poll_interval=settings.relay_poll_seconds,
+            check_interval=settings.relay_check_seconds,
+            partitions=settings.topic_partitions,
         )
 
     async def run(self) -> None:
-        """Publish forever; survives database and broker outages by retrying."""
+        """Publish forever; survives database and broker outages by reconnecting and checking again."""
         while True:
             try:
                 await self._lead()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("outbox relay failed; retrying")
+            except Exception as exc:
+                # A broker outage is expected and repeats every second until it ends: no traceback.
+                log.warning(
+                    "outbox relay failed; retrying",
+                    extra={"error": repr(exc)},
+                    exc_info=not isinstance(exc, KafkaError),
+                )
                 self.is_leader = False
                 await asyncio.sleep(1.0)
 
     async def _lead(self) -> None:
-        conn = await connect(self.dsn, self.schema)
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap,
-            acks="all",
-            enable_idempotence=False,
-            linger_ms=2,
-            client_id=f"goalstream-{self.schema}-relay",
-        )
-        try:
+        client_id = f"goalstream-{self.schema}-relay"
+        async with contextlib.AsyncExitStack() as stack:
+            conn = await connect(self.dsn, self.schema)
+            stack.push_async_callback(conn.close)
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(f"relay:{self.schema}")):
                 self.is_leader = False
                 await asyncio.sleep(self.poll_interval)
-            self.is_leader = True
-            await conn.add_listener(self.channel, lambda *_: self._wake.set())
+            stack.callback(setattr, self, "is_leader", False)
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=False, linger_ms=2, client_id=client_id
+            )
+            stack.push_async_callback(producer.stop)
             await producer.start()
+            probe = watermarks.BrokerProbe(self.bootstrap, client_id)
+            stack.push_async_callback(probe.stop)
+            await probe.start()
+            await conn.add_listener(self.channel, lambda *_: self._wake.set())
+            self.is_leader = True
             log.info("outbox relay leading", extra={"schema": self.schema})
+            next_check = 0.0
             while True:
+                if time.monotonic() >= next_check:
+                    await self._check(conn, probe)
+                    next_check = time.monotonic() + self.check_interval
                 self._wake.clear()  # before the fetch: a NOTIFY during publishing is not lost
                 if await self._publish_batch(conn, producer) < self.batch_size:
+                    wait = min(self.poll_interval, max(next_check - time.monotonic(), 0.0))
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-        finally:
-            self.is_leader = False
-            await producer.stop()
-            await conn.close()
+                        await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _check(self, conn: Connection, probe: watermarks.BrokerProbe) -> None:
+        """Republish every topic the broker lost since it acknowledged it."""
+        marks = await watermarks.load(conn)
+        lost = await probe.lost(marks) if marks else {}
+        if lost:
+            await ensure_topics(self.bootstrap, sorted(lost), self.partitions)
+            async with conn.transaction():
+                reset = await watermarks.reset(conn, lost)
+            self._lost(lost, reset)
+
+    def _lost(self, lost: dict[str, str], reset: int) -> None:
+        self.broker_losses += 1
+        self.republished += reset
+        log.warning(
+            "the broker lost published records; republishing them from the outbox",
+            extra={"schema": self.schema, "lost": lost, "republishing": reset},
+        )
 
     async def _publish_batch(self, conn: Connection, producer: AIOKafkaProducer) -> int:
         rows = await conn.fetch(
@@ -118,11 +162,17 @@ class OutboxRelay:
             )
             for r in rows
         ]
-        await asyncio.gather(*futures)
-        await conn.execute(
-            "UPDATE outbox SET published_at = now() WHERE position = ANY($1::bigint[])", [r["position"] for r in rows]
-        )
+        acked = await asyncio.gather(*futures)
+        async with conn.transaction():
+            await conn.execute(
+                "UPDATE outbox SET published_at = now() WHERE position = ANY($1::bigint[])",
+                [r["position"] for r in rows],
+            )
+            lost = await watermarks.record(conn, acked)
+            reset = await watermarks.reset(conn, lost) if lost else 0
         self.published += len(rows)
+        if lost:  # the broker started again since the last check: these records went to a new log
+            self._lost(lost, reset)
         return len(rows)
 
     async def backlog(self, pool: asyncpg.Pool) -> int:

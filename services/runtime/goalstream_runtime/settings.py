@@ -61,6 +61,12 @@ class RelaySettings(ServiceSettings):
 
     relay_batch_size: int = Field(default=500, ge=1, description="Most outbox records the relay publishes at once.")
     relay_poll_seconds: float = Field(default=1.0, gt=0, description="Relay poll interval when no NOTIFY wakes it.")
+    relay_check_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the relay checks that the broker still holds what it acknowledged;"
+        " a broker that lost records gets them republished from the outbox.",
+    )
 
 
 async def start_broker(broker: KafkaBroker, settings: ServiceSettings) -> None:
