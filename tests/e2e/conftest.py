@@ -23,6 +23,7 @@ class Platform:
     tracking: ServiceProcess
     notifications: ServiceProcess
     kafka_bootstrap: str
+    database_url: str
 
     @property
     def auth(self) -> dict[str, str]:
@@ -50,7 +51,8 @@ def platform(infra: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
             service.start()
         for service in services:
             service.wait_ready()
-        yield Platform(org_id, api_key, *services, kafka_bootstrap=infra.kafka_bootstrap)
+        goals, tracking, notifications = services
+        yield Platform(org_id, api_key, goals, tracking, notifications, infra.kafka_bootstrap, database_url)
     finally:
         for service in services:
             service.stop()

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from goalstream_contracts.base import Payload
 from goalstream_contracts.events import GoalArchived, GoalPlanned, GoalRevised, GoalSet
 from goalstream_goals.domain.durations import parse_duration
@@ -18,6 +20,7 @@ from goalstream_goals.domain.status import milestone_hits, status_events, then
 HARD_ONLY = ("target", "deadline", "rollup")
 ANTI_ONLY = ("comparator", "threshold", "recovery_threshold", "window", "severity", "guards")
 FIXED = ("kind", "goal_id", "ladder_id", "rung_index")
+REQUIRED = ("title", "weight", "start_at")  # every goal has them once set (a later rung's start_at comes with unlock)
 
 
 def validate(d: GoalSet) -> None:
@@ -86,9 +89,11 @@ def decide_revise(goal: Goal, changes: dict[str, Any], now: datetime, tolerances
     """GoalRevised with the fields that really change (none: no event), then any status it moves."""
     if goal.archived:
         raise DomainError("an archived goal cannot be revised", None, "archived")
-    for name in changes:
+    for name, value in changes.items():
         if name in FIXED:
             raise DomainError(f"{name} cannot be changed", name)
+        if value is None and name in REQUIRED:
+            raise DomainError(f"{name} cannot be cleared", name)
         if name == "start_at" and goal.definition.ladder_id is not None:
             raise DomainError("a ladder rung starts when the rung before it is achieved", name)
     probe = GoalRevised(goal_id=goal.goal_id, changed=tuple(changes), **changes)  # typed values
@@ -97,7 +102,12 @@ def decide_revise(goal: Goal, changes: dict[str, Any], now: datetime, tolerances
     if not changed:
         return []
     revised = goal.definition.model_copy(update={n: values[n] for n in changed})
-    validate(GoalSet.model_validate(revised.model_dump()))
+    try:
+        checked = GoalSet.model_validate(revised.model_dump())
+    except ValidationError as exc:
+        location = exc.errors()[0]["loc"]
+        raise DomainError(exc.errors()[0]["msg"], str(location[0]) if location else None) from exc
+    validate(checked)
     event = GoalRevised(goal_id=goal.goal_id, changed=changed, **{n: values[n] for n in changed})
     return [event, *status_events(then(goal, [event]), now, tolerances)]
 
