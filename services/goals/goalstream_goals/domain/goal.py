@@ -58,6 +58,9 @@ class Goal:
     milestones_missed: tuple[int, ...] = ()
     breached_at: datetime | None = None  # an anti-goal's open breach
     checkin_due_since: datetime | None = None  # the lapse already signalled
+    # The current value counting only what was observed by the deadline: only it can achieve the goal.
+    by_deadline: float | None = None
+    by_deadline_observed_at: datetime | None = None
 
     @property
     def goal_id(self) -> str:
@@ -137,8 +140,17 @@ def _measured(state: Goal, event: MeasurementRecorded) -> Goal:
     if state.definition.window is not None:
         span = parse_duration(state.definition.window, "window")
         window = window_values((*window, (event.observed_at, event.value)), span)
+    d = state.definition
+    by_deadline, by_deadline_at = state.by_deadline, state.by_deadline_observed_at
+    if d.kind == "hard" and (d.deadline is None or event.observed_at <= d.deadline):
+        if d.metric is not None and d.metric.aggregation == "sum":
+            by_deadline = (by_deadline or 0.0) + event.value
+        elif by_deadline_at is None or event.observed_at >= by_deadline_at:
+            by_deadline, by_deadline_at = event.value, event.observed_at
     return replace(
         state,
+        by_deadline=by_deadline,
+        by_deadline_observed_at=by_deadline_at,
         current=event.current_value,
         latest_observed_at=event.observed_at if latest is None else max(latest, event.observed_at),
         window=window,

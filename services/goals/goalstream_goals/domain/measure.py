@@ -41,7 +41,9 @@ def decide_measurement(goal: Goal, m: Measurement, now: datetime, tolerances: To
         return [recorded, *(_breach_events(after, m.observed_at) if counted else [])]
     hits = milestone_hits(after, m.observed_at) if counted else []
     after = then(after, hits)
-    return [recorded, *hits, *status_events(after, now, tolerances, observed_at=m.observed_at)]
+    # Only a value that counts can achieve the goal (a late gauge value that did not replace a newer one cannot).
+    achieving_at = m.observed_at if counted else None
+    return [recorded, *hits, *status_events(after, now, tolerances, observed_at=achieving_at)]
 
 
 def _aggregate(goal: Goal, m: Measurement) -> tuple[bool, float | None]:

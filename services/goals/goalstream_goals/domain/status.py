@@ -8,7 +8,7 @@ from goalstream_contracts.base import Payload
 from goalstream_contracts.common import GoalStatus
 from goalstream_contracts.events import GoalAchieved, GoalMissed, GoalStatusChanged, MilestoneHit
 from goalstream_goals.domain.goal import Goal, evolve
-from goalstream_goals.domain.progress import Tolerances, expected_progress, reached, status_for
+from goalstream_goals.domain.progress import Tolerances, expected_progress, progress, reached, status_for
 
 
 def then(goal: Goal, events: list[Payload]) -> Goal:
@@ -39,7 +39,10 @@ def status_events(
         return []
     expected = expected_progress(now, d.start_at, d.deadline, goal.plan)
     value = goal.current if goal.current is not None else goal.baseline
-    achieving = worst == "achieved" if worst is not None else reached(raw)
+    if d.metric is not None:  # measured: only what was observed by the deadline can achieve it
+        value = goal.by_deadline if goal.by_deadline is not None else goal.baseline
+    achieved_progress = progress(value, goal.baseline, d.target) if d.metric is not None else raw
+    achieving = worst == "achieved" if worst is not None else reached(achieved_progress)
     if achieving and observed_at is not None and observed_at <= d.deadline:
         return [
             GoalStatusChanged(
@@ -49,7 +52,7 @@ def status_events(
                 goal_id=d.goal_id,
                 value=value,
                 target=d.target,
-                progress=raw,
+                progress=achieved_progress,
                 achieved_at=observed_at,
                 ladder_id=d.ladder_id,
             ),

@@ -1,0 +1,87 @@
+"""Small builders shared by the goal domain tests: a hard goal, an anti-goal, and applying decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from goalstream_contracts.base import Payload
+from goalstream_contracts.common import Metric
+from goalstream_contracts.events import GoalSet
+from goalstream_goals.domain.define import decide_set
+from goalstream_goals.domain.goal import Goal, Measurement, evolve, fold
+from goalstream_goals.domain.measure import decide_measurement
+from goalstream_goals.domain.progress import Tolerances
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+DAY = timedelta(days=1)
+US = timedelta(microseconds=1)
+TOL = Tolerances()
+
+
+def hard_goal(
+    *,
+    aggregation: str = "latest",
+    baseline: float = 0.0,
+    target: float = 100.0,
+    start_at: datetime = T0,
+    deadline: datetime = T0 + 90 * DAY,
+    checkin_every: str | None = None,
+    now: datetime | None = None,
+    goal_id: str = "g",
+) -> Goal:
+    definition = GoalSet(
+        goal_id=goal_id,
+        kind="hard",
+        title="hard",
+        metric=Metric(key="k", aggregation=aggregation),  # type: ignore[arg-type]
+        baseline=baseline,
+        target=target,
+        start_at=start_at,
+        deadline=deadline,
+        checkin_every=checkin_every,
+    )
+    goal = fold(decide_set(definition, now or start_at, TOL))
+    assert goal is not None
+    return goal
+
+
+def anti_goal(
+    *,
+    comparator: str,
+    threshold: float,
+    recovery_threshold: float | None = None,
+    window: str | None = None,
+    goal_id: str = "a",
+) -> Goal:
+    definition = GoalSet(
+        goal_id=goal_id,
+        kind="anti",
+        title="anti",
+        metric=Metric(key="k", aggregation="latest"),
+        comparator=comparator,  # type: ignore[arg-type]
+        threshold=threshold,
+        recovery_threshold=recovery_threshold,
+        window=window,
+    )
+    goal = fold(decide_set(definition, T0, TOL))
+    assert goal is not None
+    return goal
+
+
+def then(goal: Goal, events: Sequence[Payload]) -> Goal:
+    for event in events:
+        goal = evolve(goal, event)
+    return goal
+
+
+def measure(
+    goal: Goal, value: float, observed_at: datetime, now: datetime, mid: str = "m", tol: Tolerances = TOL
+) -> tuple[Goal, list[Payload]]:
+    """Decide on one measurement and fold its events into the goal."""
+    events = decide_measurement(goal, Measurement(mid, "k", value, observed_at), now, tol)
+    return then(goal, events), events
+
+
+def of_type(events: Sequence[Payload], kind: type) -> list:  # type: ignore[type-arg]
+    return [e for e in events if isinstance(e, kind)]
