@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from faststream import AckPolicy
@@ -35,6 +35,7 @@ SESSION_TIMEOUT_MS = 6000
 HEARTBEAT_INTERVAL_MS = 2000
 
 Apply = Callable[[Connection, Envelope[Payload]], Awaitable[None]]
+Once = Callable[[asyncpg.Pool, Envelope[Payload]], Awaitable[bool]]  # apply unless applied before
 TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
 
 
@@ -66,11 +67,21 @@ def subscribe(
     topic: str,
     group_id: str,
     pool: asyncpg.Pool,
-    apply: Apply,
+    apply: Apply | Once,
     *,
     retry_delay: float = 1.0,
+    owns_marker: bool = False,
 ) -> None:
-    """Register a projection of `topic` under consumer group `group_id`."""
+    """Register a projection of `topic` under consumer group `group_id`.
+
+    `apply` runs inside `apply_once`, unless `owns_marker`: then it is a `Once` that opens its own
+    transaction and writes its own processed marker (tracking's read-model generations).
+    """
+
+    async def apply_event(envelope: Envelope[Payload]) -> bool:
+        if owns_marker:
+            return await cast(Once, apply)(pool, envelope)
+        return await apply_once(pool, envelope, cast(Apply, apply))
 
     @broker.subscriber(
         topic,
@@ -93,7 +104,7 @@ def subscribe(
         org_id_var.set(envelope.org_id)
         event_id_var.set(str(envelope.event_id))
         try:
-            await apply_once(pool, envelope, apply)
+            await apply_event(envelope)
         except TRANSIENT:
             log.warning("transient failure applying event; it will be redelivered", exc_info=True)
             await asyncio.sleep(retry_delay)

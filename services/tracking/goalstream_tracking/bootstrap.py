@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 
 import asyncpg
 from fastapi import FastAPI
@@ -13,15 +14,22 @@ from goalstream_runtime.consumers import subscribe
 from goalstream_runtime.db import create_pool, migrate, pings
 from goalstream_runtime.http import create_app
 from goalstream_runtime.identity import subscribe_identity
+from goalstream_runtime.lag import LagMonitor
 from goalstream_runtime.settings import kafka_broker, start_broker
-from goalstream_tracking.adapters.projection import apply_goal_event
-from goalstream_tracking.entrypoints import http
+from goalstream_tracking.adapters import generations
+from goalstream_tracking.adapters.projection import apply_live
+from goalstream_tracking.entrypoints import http, lag
+from goalstream_tracking.service_layer.queries import Tracking
 from goalstream_tracking.settings import TrackingSettings
 
 SCHEMA = "tracking"
 
 
-def build_app(settings: TrackingSettings) -> FastAPI:
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_app(settings: TrackingSettings, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     broker = kafka_broker(settings, "tracking")
 
     @contextlib.asynccontextmanager
@@ -29,15 +37,22 @@ def build_app(settings: TrackingSettings) -> FastAPI:
         await migrate(settings.database_url, SCHEMA, "goalstream_tracking")
         pool = await create_pool(settings.database_url, SCHEMA, settings.db_pool_max)
         app.state.pool = pool
+        async with pool.acquire() as conn, conn.transaction():
+            await generations.ensure_live(conn)
+        app.state.tracking = Tracking(pool=pool, clock=clock)
         prefix = settings.consumer_group_prefix
-        subscribe(broker, GOAL_EVENTS, f"{prefix}-tracking", pool, apply_goal_event)
+        subscribe(broker, GOAL_EVENTS, f"{prefix}-tracking", pool, apply_live, owns_marker=True)
         subscribe_identity(broker, "tracking", pool, prefix)
         await start_broker(broker, settings)
+        app.state.lag_monitor = LagMonitor(
+            settings.kafka_bootstrap, f"{prefix}-tracking", [GOAL_EVENTS], cache_seconds=settings.lag_cache_seconds
+        )
         try:
             yield
         finally:
             await broker.stop()
             await pool.close()
+            await app.state.lag_monitor.close()
 
     async def readiness() -> dict[str, bool]:
         pool: asyncpg.Pool | None = getattr(app.state, "pool", None)
@@ -45,4 +60,5 @@ def build_app(settings: TrackingSettings) -> FastAPI:
 
     app = create_app("goalstream tracking", "0.1.0", settings.max_body_bytes, readiness, lifespan=lifespan)
     app.include_router(http.router)
+    app.include_router(lag.router)
     return app

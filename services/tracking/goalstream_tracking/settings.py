@@ -9,3 +9,8 @@ from goalstream_runtime.settings import ServiceSettings
 
 class TrackingSettings(ServiceSettings):
     http_port: int = Field(default=8002, description="Port of the tracking HTTP API.")
+    lag_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long GET /v1/lag reuses a consumer-lag measurement, so frequent scraping stays cheap.",
+    )

@@ -1,101 +1,99 @@
-"""The goal-progress projection: folds goal events into `goal_progress`, one transaction per event.
+"""The tracking projection: one goal event applied to one generation, with its processed marker.
 
-It runs inside `runtime.consumers.apply_once`, so the row change and the event's processed
-marker commit together. Each update also requires a newer stream version than the row has, so
-an older event replayed out of order cannot overwrite newer numbers.
+Runs in the caller's transaction. The goal's node is evolved, its history point written, and its
+ancestors' rollups recomputed from their children (and, for an anti-goal, the goal its breach
+counts on), so a change deep in the tree reaches every ancestor in the same transaction.
 """
 
 from __future__ import annotations
 
+import asyncpg
+
 from goalstream_contracts.base import Payload
 from goalstream_contracts.envelope import Envelope
-from goalstream_contracts.events import (
-    GoalAchieved,
-    GoalArchived,
-    GoalSet,
-    GoalStatusChanged,
-    MeasurementRecorded,
-)
+from goalstream_contracts.events import GoalEvent, LadderEvent, MeasurementRecorded
+from goalstream_runtime.consumers import Rejected
 from goalstream_runtime.db import Connection
+from goalstream_tracking.adapters import generations, store
+from goalstream_tracking.domain.ladder import evolve_ladder
+from goalstream_tracking.domain.node import evolve_node
+from goalstream_tracking.domain.rollup import roll_up
 
-_NEWER = "WHERE goal_id = $1 AND stream_version < $2"
-
-
-async def apply_goal_event(conn: Connection, envelope: Envelope[Payload]) -> None:
-    event, version, at = envelope.payload, envelope.stream_version, envelope.occurred_at
-    if isinstance(event, GoalSet):
-        await conn.execute(
-            "INSERT INTO goal_progress (goal_id, org_id, kind, title, parent_id, weight, level, metric_key, unit,"
-            " baseline, target, start_at, deadline, stream_version, event_time)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) ON CONFLICT (goal_id) DO NOTHING",
-            event.goal_id,
-            envelope.org_id,
-            event.kind,
-            event.title,
-            event.parent_id,
-            event.weight,
-            event.level,
-            event.metric.key if event.metric else None,
-            event.unit,
-            event.baseline or 0.0,
-            event.target,
-            event.start_at,
-            event.deadline,
-            version,
-            at,
-        )
-    elif isinstance(event, MeasurementRecorded):
-        if not event.counted:
-            await _touch(conn, event.goal_id, version, envelope)
-            return
-        source = {
-            "kind": "check_in" if event.comment is not None or event.confidence is not None else "measurement",
-            "measurement_id": event.measurement_id,
-            "source": event.source,
-            "observed_at": event.observed_at.isoformat(),
-            "value": event.value,
-        }
-        await conn.execute(
-            "UPDATE goal_progress SET current_value = $3, progress = $4, source = $5, stream_version = $2,"
-            f" event_time = $6, updated_at = now() {_NEWER}",
-            event.goal_id,
-            version,
-            event.current_value,
-            event.progress,
-            source,
-            at,
-        )
-    elif isinstance(event, GoalStatusChanged):
-        await conn.execute(
-            "UPDATE goal_progress SET status = $3, expected_progress = coalesce($4, expected_progress),"
-            f" stream_version = $2, event_time = $5, updated_at = now() {_NEWER}",
-            event.goal_id,
-            version,
-            event.status,
-            event.expected_progress,
-            at,
-        )
-    elif isinstance(event, GoalAchieved):
-        await conn.execute(
-            "UPDATE goal_progress SET achieved = true, status = 'achieved', stream_version = $2, event_time = $3,"
-            f" updated_at = now() {_NEWER}",
-            event.goal_id,
-            version,
-            at,
-        )
-    elif isinstance(event, GoalArchived):
-        await conn.execute(
-            f"UPDATE goal_progress SET archived = true, stream_version = $2, event_time = $3 {_NEWER}",
-            event.goal_id,
-            version,
-            at,
-        )
+MAX_DEPTH = 1000  # a guard only: goals refuses cycles
 
 
-async def _touch(conn: Connection, goal_id: str, version: int, envelope: Envelope[Payload]) -> None:
-    await conn.execute(
-        f"UPDATE goal_progress SET stream_version = $2, event_time = $3 {_NEWER}",
-        goal_id,
-        version,
-        envelope.occurred_at,
+async def project(conn: Connection, schema: str, envelope: Envelope[Payload]) -> bool:
+    """Apply the event unless this generation has already; False for a repeat."""
+    fresh = await conn.fetchval(
+        f'INSERT INTO "{schema}".processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true',
+        envelope.event_id,
     )
+    if not fresh:
+        return False
+    await conn.execute(
+        f'INSERT INTO "{schema}".event_log (event_id, org_id, stream_id, stream_version, event_type, schema_version,'
+        " occurred_at, payload) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+        envelope.event_id,
+        envelope.org_id,
+        envelope.stream_id,
+        envelope.stream_version,
+        envelope.event_type,
+        envelope.schema_version,
+        envelope.occurred_at,
+        envelope.payload.model_dump(mode="json"),
+    )
+    event = envelope.payload
+    if isinstance(event, GoalEvent):
+        await _goal_event(conn, schema, envelope, event)
+    elif isinstance(event, LadderEvent):
+        old_ladder = await store.ladder(conn, schema, event.ladder_id)
+        try:
+            new_ladder = evolve_ladder(old_ladder, event, envelope.occurred_at, envelope.org_id)
+        except LookupError as exc:
+            raise Rejected(str(exc)) from exc
+        await store.save_ladder(conn, schema, new_ladder)
+    return True
+
+
+async def _goal_event(conn: Connection, schema: str, envelope: Envelope[Payload], event: GoalEvent) -> None:
+    old = await store.node(conn, schema, event.goal_id)
+    if old is not None and old.org_id != envelope.org_id:
+        raise Rejected(f"goal {event.goal_id} belongs to another organisation")
+    try:
+        new = evolve_node(old, event, envelope.occurred_at, envelope.org_id)
+    except LookupError as exc:
+        raise Rejected(str(exc)) from exc
+    await store.save_node(conn, schema, new)
+    if old is None or (new.current, new.own_progress, new.status) != (old.current, old.own_progress, old.status):
+        at = event.observed_at if isinstance(event, MeasurementRecorded) else envelope.occurred_at
+        await store.add_history(conn, schema, new, at, envelope.event_type)
+    starts = [event.goal_id]
+    for n in (old, new):
+        if n is not None:
+            starts += [s for s in (n.parent_id, n.breach_target) if s is not None]
+    for start in dict.fromkeys(starts):
+        await refresh_upwards(conn, schema, envelope.org_id, start)
+
+
+async def refresh_upwards(conn: Connection, schema: str, org_id: str, goal_id: str | None) -> None:
+    """Recompute the rollup of `goal_id` and of every ancestor, nearest first."""
+    for _ in range(MAX_DEPTH):
+        if goal_id is None:
+            return
+        node = await store.node(conn, schema, goal_id)
+        if node is None or node.org_id != org_id:
+            return
+        kids = await store.children(conn, schema, org_id, goal_id)
+        rolled = roll_up(node, kids, await store.open_breaches_on(conn, schema, org_id, goal_id))
+        if rolled != node:
+            await store.save_node(conn, schema, rolled)
+        goal_id = node.parent_id
+
+
+async def apply_live(pool: asyncpg.Pool, envelope: Envelope[Payload]) -> bool:
+    """The consumer's step: project into the live generation, holding it FOR SHARE so a switch waits."""
+    async with pool.acquire() as conn, conn.transaction():
+        schema = await generations.live_name(conn, lock="share")
+        if schema is None:
+            raise RuntimeError("tracking has no live read-model generation")
+        return await project(conn, schema, envelope)

@@ -1,0 +1,59 @@
+-- The read models of one generation, created in schema {schema}. A rebuild fills a fresh generation
+-- from the topic while the live one keeps serving, then switches (see adapters/generations.py).
+CREATE SCHEMA "{schema}";
+
+-- Events applied to this generation (the marker commits with the rows it changed).
+CREATE TABLE "{schema}".processed_events (
+    event_id  uuid PRIMARY KEY
+);
+
+-- The goal events as received, in arrival order (one organisation's arrive in its order): the log
+-- `as_of` answers are folded from.
+CREATE TABLE "{schema}".event_log (
+    seq             bigserial PRIMARY KEY,
+    event_id        uuid NOT NULL UNIQUE,
+    org_id          text NOT NULL,
+    stream_id       text NOT NULL,
+    stream_version  integer NOT NULL,
+    event_type      text NOT NULL,
+    schema_version  integer NOT NULL,
+    occurred_at     timestamptz NOT NULL,
+    payload         jsonb NOT NULL
+);
+CREATE INDEX ON "{schema}".event_log (org_id, seq);
+
+-- One row per goal: the node document (own numbers, rollup numbers, milestones, episodes) and the
+-- columns queries select by.
+CREATE TABLE "{schema}".nodes (
+    goal_id        text PRIMARY KEY,
+    org_id         text NOT NULL,
+    parent_id      text,
+    level          text,
+    kind           text NOT NULL,
+    breach_target  text,
+    breached       boolean NOT NULL,
+    in_tree        boolean NOT NULL,
+    doc            jsonb NOT NULL
+);
+CREATE INDEX ON "{schema}".nodes (org_id, parent_id);
+CREATE INDEX ON "{schema}".nodes (org_id, level, goal_id);
+CREATE INDEX ON "{schema}".nodes (org_id, breach_target) WHERE kind = 'anti';
+
+CREATE TABLE "{schema}".ladders (
+    ladder_id  text PRIMARY KEY,
+    org_id     text NOT NULL,
+    doc        jsonb NOT NULL
+);
+
+-- Each goal's numbers over time: one point per event that moved them.
+CREATE TABLE "{schema}".history (
+    goal_id     text NOT NULL,
+    version     integer NOT NULL,
+    org_id      text NOT NULL,
+    at          timestamptz NOT NULL,
+    event_type  text NOT NULL,
+    current     double precision,
+    progress    double precision,
+    status      text,
+    PRIMARY KEY (goal_id, version)
+);

@@ -1,0 +1,121 @@
+"""Tracking's queries (DESIGN §4), each over a `ReadModel`: live, or as of a past time."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from goalstream_tracking.adapters import generations
+from goalstream_tracking.domain.ladder import LadderNode, ladder_progress
+from goalstream_tracking.domain.node import GoalNode
+from goalstream_tracking.service_layer.read_models import LiveReadModel, ReadModel, as_of
+
+MAX_PAGE = 1000
+
+
+class NotFound(LookupError):
+    """No such goal or ladder in the caller's organisation."""
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    node: GoalNode
+    children: list[TreeNode]
+
+
+@dataclass
+class Tracking:
+    pool: asyncpg.Pool
+    clock: Callable[[], datetime]
+
+    @contextlib.asynccontextmanager
+    async def read_model(self, org_id: str, at: datetime | None = None) -> AsyncIterator[tuple[ReadModel, datetime]]:
+        """The live read model (or the one as of `at`) and the time its expected progress is measured at."""
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            schema = await generations.live_name(conn)
+            if schema is None:
+                raise RuntimeError("tracking has no live read-model generation yet")
+            if at is None:
+                yield LiveReadModel(conn, schema, org_id), self.clock()
+            else:
+                yield await as_of(conn, schema, org_id, at), at
+
+    async def history(self, org_id: str, goal_id: str, after_version: int, limit: int) -> list[dict[str, Any]]:
+        async with self.pool.acquire() as conn:
+            schema = await generations.live_name(conn)
+            rows = await conn.fetch(
+                f'SELECT version, at, event_type, current, progress, status FROM "{schema}".history'
+                " WHERE goal_id = $1 AND org_id = $2 AND version > $3 ORDER BY version LIMIT $4",
+                goal_id,
+                org_id,
+                after_version,
+                limit,
+            )
+            if not rows and after_version == 0:
+                raise NotFound(goal_id)
+            return [dict(r) for r in rows]
+
+
+async def goal(rm: ReadModel, goal_id: str) -> GoalNode:
+    found = await rm.node(goal_id)
+    if found is None:
+        raise NotFound(goal_id)
+    return found
+
+
+async def tree(rm: ReadModel, root_id: str, max_depth: int) -> TreeNode:
+    nodes = await rm.subtree(root_id, max_depth)
+    if not nodes:
+        raise NotFound(root_id)
+    by_parent: dict[str | None, list[GoalNode]] = {}
+    for n in nodes[1:]:
+        by_parent.setdefault(n.parent_id, []).append(n)
+
+    def build(n: GoalNode) -> TreeNode:
+        return TreeNode(n, [build(c) for c in sorted(by_parent.get(n.goal_id, []), key=lambda c: c.goal_id)])
+
+    return build(nodes[0])
+
+
+async def roots(rm: ReadModel, after: str, limit: int) -> list[GoalNode]:
+    return await rm.page(
+        "parent_id IS NULL AND kind = 'hard' AND in_tree",
+        lambda n: n.parent_id is None and n.kind == "hard" and n.in_tree,
+        (),
+        after,
+        limit,
+    )
+
+
+async def at_level(rm: ReadModel, level: str, after: str, limit: int) -> list[GoalNode]:
+    return await rm.page(
+        "level = $2 AND kind = 'hard' AND in_tree",
+        lambda n: n.level == level and n.kind == "hard" and n.in_tree,
+        (level,),
+        after,
+        limit,
+    )
+
+
+async def anti_goals(rm: ReadModel, state: str | None, after: str, limit: int) -> list[GoalNode]:
+    wanted = None if state is None else state == "breached"
+    return await rm.page(
+        "kind = 'anti' AND in_tree AND ($2::boolean IS NULL OR breached = $2::boolean)",
+        lambda n: n.kind == "anti" and n.in_tree and (wanted is None or n.breached == wanted),
+        (wanted,),
+        after,
+        limit,
+    )
+
+
+async def ladder(rm: ReadModel, ladder_id: str) -> tuple[LadderNode, list[GoalNode], float]:
+    found = await rm.ladder(ladder_id)
+    if found is None:
+        raise NotFound(ladder_id)
+    rungs = {g: n for _, g, _ in found.rungs if (n := await rm.node(g)) is not None}
+    return found, [rungs[g] for _, g, _ in found.rungs if g in rungs], ladder_progress(found, rungs)

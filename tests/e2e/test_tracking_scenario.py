@@ -1,0 +1,90 @@
+"""The marketing-quarter scenario read from the tracking service's read models, live and as of a past time.
+
+Every `progress`, `current`, `status`, `open_breaches` and `ladder_progress` number the file lists is
+read from the tracking API (within 1e-6). Then the tree as of the moment between steps 1 and 2 must show
+step 1's numbers, rebuilt from tracking's event log.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Platform
+from tests.support.scenario import SCENARIOS_DIR, Check, GoalReading, Scenario, ScenarioRunner
+
+pytestmark = pytest.mark.e2e
+TRACKED = frozenset({Check.PROGRESS, Check.CURRENT, Check.STATUS, Check.OPEN_BREACHES, Check.LADDER_PROGRESS})
+
+
+class TrackingRunner(ScenarioRunner):
+    """Reads numbers from tracking (port 8002's API) instead of the goals service."""
+
+    def __init__(self, tracking_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tracking_url = tracking_url.rstrip("/")
+        self.as_of: str | None = None
+
+    async def _tracking(self, path: str) -> Any:
+        params = {"as_of": self.as_of} if self.as_of else {}
+        response = await self.http.get(f"{self.tracking_url}{path}", params=params)
+        if response.status_code != 200:
+            raise AssertionError(f"GET {path}: {response.status_code} {response.text}")
+        return response.json()
+
+    async def read_goal(self, goal_id: str) -> GoalReading:
+        view = await self._tracking(f"/v1/goals/{goal_id}/progress")
+        return GoalReading(progress=view["progress"], current=view["current_value"], status=view["status"])
+
+    async def read_ladder(self, ladder_id: str) -> float | None:
+        progress: float = (await self._tracking(f"/v1/ladders/{ladder_id}/progress"))["progress"]
+        return progress
+
+    async def read_open_breaches(self, goal_id: str) -> int:
+        count: int = (await self._tracking(f"/v1/goals/{goal_id}/progress"))["open_breaches"]
+        return count
+
+
+async def test_marketing_quarter_numbers_from_tracking_live_and_as_of(platform: Platform) -> None:
+    scenario = Scenario.load(SCENARIOS_DIR / "marketing-quarter.json")
+    runner = TrackingRunner(
+        platform.tracking.url,
+        scenario=scenario,
+        now=datetime.now(UTC),
+        goals_url=platform.goals.url,
+        headers=platform.auth,
+        kafka_bootstrap=platform.kafka_bootstrap,
+        org_id=platform.org_id,
+        checks=TRACKED,
+        settle_timeout=60,
+    )
+    async with runner:
+        await runner.setup()
+        first, *rest = scenario.steps
+        await runner.run_step(first)
+        between = datetime.now(UTC).isoformat()  # after step 1 settled, before step 2 was sent
+        for step in rest:
+            await runner.run_step(step)
+        assert runner.skipped == [(s.index, Check.EVENTS) for s in scenario.steps if s.expect.events]
+
+        # As of the moment between steps 1 and 2: step 1's numbers, and no breach yet (A1 breached in step 2).
+        runner.as_of = between
+        problems = await runner.mismatches(first.expect, TRACKED)
+        assert problems == [], problems
+        g0 = runner.refs.goal_id("G0")
+        async with httpx.AsyncClient(headers=platform.auth) as client:
+            tree = (await client.get(f"{platform.tracking.url}/v1/tree", params={"root": g0, "as_of": between})).json()
+            live = (await client.get(f"{platform.tracking.url}/v1/tree", params={"root": g0})).json()
+        assert tree["goal"]["open_breaches"] == 0 and live["goal"]["open_breaches"] == 0
+        assert tree["goal"]["progress"] == pytest.approx(0.5625, abs=1e-6)
+        assert {c["goal"]["goal_id"] for c in tree["children"]} == {
+            runner.refs.goal_id("D1"),
+            runner.refs.goal_id("D2"),
+        }
+        # The rollup says where it came from: D1 and D2 with weights 1 and 3.
+        source = live["goal"]["source"]
+        assert source["kind"] == "rollup", live["goal"]
+        assert sorted(c["weight"] for c in source["children"]) == [1.0, 3.0]
