@@ -88,3 +88,10 @@ async def test_marketing_quarter_numbers_from_tracking_live_and_as_of(platform: 
         source = live["goal"]["source"]
         assert source["kind"] == "rollup", live["goal"]
         assert sorted(c["weight"] for c in source["children"]) == [1.0, 3.0]
+
+
+def test_the_dashboard_is_served_at_the_root(platform: Platform) -> None:
+    response = httpx.get(f"{platform.tracking.url}/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "/v1/tree" in response.text and "/v1/anti-goals?state=breached" in response.text

@@ -18,7 +18,7 @@ from goalstream_runtime.lag import LagMonitor
 from goalstream_runtime.settings import kafka_broker, start_broker
 from goalstream_tracking.adapters import generations
 from goalstream_tracking.adapters.projection import apply_live
-from goalstream_tracking.entrypoints import http, lag
+from goalstream_tracking.entrypoints import dashboard, http, lag
 from goalstream_tracking.service_layer.queries import Tracking
 from goalstream_tracking.settings import TrackingSettings
 
@@ -61,4 +61,5 @@ def build_app(settings: TrackingSettings, clock: Callable[[], datetime] = utc_no
     app = create_app("goalstream tracking", "0.1.0", settings.max_body_bytes, readiness, lifespan=lifespan)
     app.include_router(http.router)
     app.include_router(lag.router)
+    app.include_router(dashboard.router)
     return app
