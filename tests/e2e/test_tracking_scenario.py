@@ -7,13 +7,20 @@ step 1's numbers, rebuilt from tracking's event log.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import random
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 
+from goalstream_contracts.topics import GOAL_EVENTS
 from tests.e2e.conftest import Platform
+from tests.support.polling import eventually
 from tests.support.scenario import SCENARIOS_DIR, Check, GoalReading, Scenario, ScenarioRunner
 
 pytestmark = pytest.mark.e2e
@@ -88,6 +95,73 @@ async def test_marketing_quarter_numbers_from_tracking_live_and_as_of(platform: 
         source = live["goal"]["source"]
         assert source["kind"] == "rollup", live["goal"]
         assert sorted(c["weight"] for c in source["children"]) == [1.0, 3.0]
+
+        # Every event of the scenario a second time, shuffled across goals: the read models do not change.
+        before = await _answers(platform, runner)
+        replay = list(runner.log.events)
+        random.Random(11).shuffle(replay)
+        producer = AIOKafkaProducer(bootstrap_servers=platform.kafka_bootstrap)
+        await producer.start()
+        try:
+            for e in replay:
+                headers = [(k, v.encode()) for k, v in e.headers.items()]
+                await producer.send_and_wait(GOAL_EVENTS, e.value, key=e.key, headers=headers)
+        finally:
+            await producer.stop()
+        await _marker_seen(platform)  # published after the replay on the same partition: the replay was consumed
+        assert await _answers(platform, runner) == before
+
+        # A rebuild from the topic by the command, with its progress bar: the same answers afterwards.
+        env = {
+            **os.environ,
+            "GOALSTREAM_DATABASE_URL": platform.database_url,
+            "GOALSTREAM_KAFKA_BOOTSTRAP": platform.kafka_bootstrap,
+        }
+        command = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "goalstream_tracking", "rebuild", env=env, stderr=asyncio.subprocess.PIPE
+        )
+        _, err = await asyncio.wait_for(command.communicate(), 300)
+        stderr = err.decode()
+        assert command.returncode == 0, stderr
+        assert "rebuilding read models" in stderr and "live generation is now tracking_rm_2" in stderr
+        assert await _answers(platform, runner) == before
+
+
+async def _answers(platform: Platform, runner: TrackingRunner) -> dict[str, Any]:
+    """Everything tracking says about the scenario's goals and ladders (minus the time of the answer)."""
+    answers: dict[str, Any] = {}
+    async with httpx.AsyncClient(headers=platform.auth) as client:
+        for ref, goal_id in sorted(runner.refs.goal_ids().items()):
+            view = (await client.get(f"{platform.tracking.url}/v1/goals/{goal_id}/progress")).json()
+            history = (await client.get(f"{platform.tracking.url}/v1/goals/{goal_id}/history")).json()
+            answers[ref] = {k: v for k, v in view.items() if k not in ("as_of", "expected_progress")} | {
+                "history": history
+            }
+        for ref in runner.scenario.ladder_refs():
+            view = (
+                await client.get(f"{platform.tracking.url}/v1/ladders/{runner.refs.ladder_id(ref)}/progress")
+            ).json()
+            answers[ref] = {k: v for k, v in view.items() if k != "as_of"}
+        anti = (await client.get(f"{platform.tracking.url}/v1/anti-goals")).json()
+        answers["anti-goals"] = [
+            {k: v for k, v in a.items() if k not in ("as_of", "expected_progress")} for a in anti["items"]
+        ]
+    return answers
+
+
+async def _marker_seen(platform: Platform) -> None:
+    async with httpx.AsyncClient(headers=platform.auth) as client:
+        created = await client.post(
+            f"{platform.goals.url}/v1/goals",
+            json={"title": "marker", "target": 1, "deadline": "2099-01-01T00:00:00Z"},
+        )
+        marker = created.json()["id"]
+
+        async def seen() -> bool | None:
+            response = await client.get(f"{platform.tracking.url}/v1/goals/{marker}/progress")
+            return True if response.status_code == 200 else None
+
+        await eventually(seen, 60, "the marker goal in tracking")
 
 
 def test_the_dashboard_is_served_at_the_root(platform: Platform) -> None:
