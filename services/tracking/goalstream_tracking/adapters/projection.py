@@ -19,8 +19,6 @@ from goalstream_tracking.domain.ladder import evolve_ladder
 from goalstream_tracking.domain.node import evolve_node
 from goalstream_tracking.domain.rollup import roll_up
 
-MAX_DEPTH = 1000  # a guard only: goals refuses cycles
-
 
 async def project(conn: Connection, schema: str, envelope: Envelope[Payload]) -> bool:
     """Apply the event unless this generation has already; False for a repeat."""
@@ -71,23 +69,24 @@ async def _goal_event(conn: Connection, schema: str, envelope: Envelope[Payload]
     for n in (old, new):
         if n is not None:
             starts += [s for s in (n.parent_id, n.breach_target) if s is not None]
+    await refresh_upwards(conn, schema, envelope.org_id, starts)
+
+
+async def refresh_upwards(conn: Connection, schema: str, org_id: str, starts: list[str]) -> None:
+    """Recompute the rollups of the starting goals and all their ancestors, each once, deepest first."""
+    height: dict[str, int] = {}  # distance from the root: children before their parents
     for start in dict.fromkeys(starts):
-        await refresh_upwards(conn, schema, envelope.org_id, start)
-
-
-async def refresh_upwards(conn: Connection, schema: str, org_id: str, goal_id: str | None) -> None:
-    """Recompute the rollup of `goal_id` and of every ancestor, nearest first."""
-    for _ in range(MAX_DEPTH):
-        if goal_id is None:
-            return
+        chain = await store.ancestry(conn, schema, org_id, start)
+        for distance, goal_id in enumerate(reversed(chain)):
+            height[goal_id] = max(height.get(goal_id, 0), distance)
+    for goal_id in sorted(height, key=lambda g: -height[g]):
         node = await store.node(conn, schema, goal_id)
         if node is None or node.org_id != org_id:
-            return
+            continue
         kids = await store.children(conn, schema, org_id, goal_id)
         rolled = roll_up(node, kids, await store.open_breaches_on(conn, schema, org_id, goal_id))
         if rolled != node:
             await store.save_node(conn, schema, rolled)
-        goal_id = node.parent_id
 
 
 async def apply_live(pool: asyncpg.Pool, envelope: Envelope[Payload]) -> bool:

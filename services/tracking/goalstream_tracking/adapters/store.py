@@ -118,3 +118,16 @@ async def org_events_until(
         until,
     )
     return [(decode_payload(r["event_type"], r["schema_version"], r["payload"]), r["occurred_at"]) for r in rows]
+
+
+async def ancestry(conn: Connection, schema: str, org_id: str, goal_id: str) -> list[str]:
+    """The goal and its ancestors, nearest first (a guard stops a corrupt loop)."""
+    rows = await conn.fetch(
+        f'WITH RECURSIVE up(goal_id, parent_id, depth) AS (SELECT goal_id, parent_id, 0 FROM "{schema}".nodes'
+        " WHERE goal_id = $1 AND org_id = $2 UNION ALL SELECT n.goal_id, n.parent_id, up.depth + 1"
+        f' FROM "{schema}".nodes n JOIN up ON n.goal_id = up.parent_id WHERE n.org_id = $2 AND up.depth < 1000)'
+        " SELECT goal_id FROM up ORDER BY depth",
+        goal_id,
+        org_id,
+    )
+    return [r["goal_id"] for r in rows]
