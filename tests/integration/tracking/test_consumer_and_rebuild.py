@@ -50,6 +50,7 @@ class Tracking:
     bootstrap: str
     org_id: str
     producer: AIOKafkaProducer
+    group_prefix: str
 
     async def publish(self, *envelopes: Envelope[Payload]) -> None:
         for e in envelopes:
@@ -80,17 +81,16 @@ class Tracking:
 @pytest.fixture
 async def tracking(database_url: str, infra: Endpoints) -> AsyncIterator[Tracking]:
     """The tracking service in-process on a fresh database, with its own consumer group."""
+    group_prefix = f"it-{uuid.uuid4().hex[:8]}"
     settings = TrackingSettings(
-        database_url=database_url,
-        kafka_bootstrap=infra.kafka_bootstrap,
-        consumer_group_prefix=f"it-{uuid.uuid4().hex[:8]}",
+        database_url=database_url, kafka_bootstrap=infra.kafka_bootstrap, consumer_group_prefix=group_prefix
     )
     app = build_app(settings)
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all", enable_idempotence=False)
     await producer.start()
     try:
         async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app)):
-            yield Tracking(database_url, infra.kafka_bootstrap, f"org-{uuid.uuid4().hex[:8]}", producer)
+            yield Tracking(database_url, infra.kafka_bootstrap, f"org-{uuid.uuid4().hex[:8]}", producer, group_prefix)
     finally:
         await producer.stop()
 
@@ -284,3 +284,26 @@ async def test_a_rebuild_from_the_topic_equals_the_live_read_models(tracking: Tr
     await tracking.publish(late)
     await eventually(lambda: _applied(tracking, events[1].stream_id, 4), 60, "an event after the switch applied")
     assert (await tracking.node(events[1].stream_id) or {})["status"] == "at_risk"
+
+
+async def test_two_tracking_instances_in_one_group_apply_every_event_once(tracking: Tracking, infra: Endpoints) -> None:
+    second = build_app(
+        TrackingSettings(
+            database_url=tracking.database_url,
+            kafka_bootstrap=infra.kafka_bootstrap,
+            consumer_group_prefix=tracking.group_prefix,
+        )
+    )
+    async with second.router.lifespan_context(second):
+        orgs = [f"org-{uuid.uuid4().hex[:8]}" for _ in range(4)]  # keys spread over the partitions
+        streams = {org: _stream(org) for org in orgs}
+        for events in streams.values():
+            await tracking.publish(*events)
+        for events in streams.values():
+            await eventually(lambda ev=events: _applied(tracking, ev[-1].stream_id, 2), 60, "every stream applied")
+        for events in streams.values():
+            parent = await tracking.node(events[0].stream_id)
+            assert parent is not None
+            assert parent["progress"] == pytest.approx((0.4 + 3 * 0.8) / 4)
+            assert parent["open_breaches"] == 1
+            assert parent["version"] == 1  # its own GoalSet, applied once
