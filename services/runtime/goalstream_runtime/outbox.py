@@ -34,13 +34,17 @@ from goalstream_runtime.settings import RelaySettings
 log = logging.getLogger(__name__)
 
 
-async def enqueue(conn: Connection, records: Iterable[KafkaRecord], channel: str) -> None:
-    """Add records to the outbox inside the caller's transaction and wake the relay on commit."""
+async def enqueue(conn: Connection, records: Iterable[KafkaRecord], channel: str, *, notify: bool = True) -> None:
+    """Add records to the outbox inside the caller's transaction and wake the relay on commit.
+
+    `notify=False` when the transaction has already notified (one NOTIFY per transaction is enough).
+    """
     rows = [(r.topic, r.key, r.value, [[k, v.decode()] for k, v in r.headers]) for r in records]
     if not rows:
         return
     await conn.executemany("INSERT INTO outbox (topic, message_key, value, headers) VALUES ($1, $2, $3, $4)", rows)
-    await conn.execute(f"NOTIFY {channel}")
+    if notify:
+        await conn.execute(f"NOTIFY {channel}")
 
 
 class OutboxRelay:

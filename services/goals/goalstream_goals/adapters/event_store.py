@@ -74,15 +74,19 @@ async def append(
     correlation_id: uuid.UUID,
     causation_id: uuid.UUID | None = None,
     event_ids: list[uuid.UUID] | None = None,
+    first_in_transaction: bool = True,
 ) -> list[Envelope[Payload]]:
     """Append `payloads` after `expected_version` (0 for a new stream); needs an open transaction.
 
-    With `event_ids` the append is idempotent: if those events are already stored in this stream
-    (a retried request), they are returned and nothing is written.
+    `first_in_transaction=False` tells a later append of the same transaction (and organisation)
+    that the lock is held and the relay notified. With `event_ids` the append is idempotent: if
+    those events are already stored in this stream (a retried request), they are returned and
+    nothing is written.
     """
     if not payloads:
         return []
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(f"org:{org_id}"))
+    if first_in_transaction:  # later appends of the same transaction already hold the lock
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(f"org:{org_id}"))
     if event_ids is not None:
         stored = await conn.fetch(
             "SELECT * FROM events WHERE event_id = ANY($1::uuid[]) ORDER BY stream_version", event_ids
@@ -132,5 +136,5 @@ async def append(
         )
     except asyncpg.UniqueViolationError as exc:
         raise ConcurrencyError(stream_id, expected_version, -1) from exc
-    await enqueue(conn, [to_kafka(e) for e in envelopes], OUTBOX_CHANNEL)
+    await enqueue(conn, [to_kafka(e) for e in envelopes], OUTBOX_CHANNEL, notify=first_in_transaction)
     return envelopes

@@ -33,11 +33,8 @@ async def get(conn: Connection, org_id: str, goal_id: str) -> Node | None:
     return None if row is None else Node(**dict(row))
 
 
-async def save(
-    conn: Connection, org_id: str, goal: Goal, *, current: float | None, progress: float | None
-) -> Node | None:
-    """Write the goal's row; returns the row as it was before (None for a new goal)."""
-    before = await get(conn, org_id, goal.goal_id)
+async def save(conn: Connection, org_id: str, goal: Goal, *, current: float | None, progress: float | None) -> Node:
+    """Write the goal's row; returns the row as written."""
     d = goal.definition
     await conn.execute(
         "INSERT INTO goal_nodes (goal_id, org_id, parent_id, kind, weight, rollup, has_metric, active, baseline,"
@@ -59,7 +56,9 @@ async def save(
         progress,
         goal.status,
     )
-    return before
+    return Node(
+        d.goal_id, d.parent_id, d.kind, d.rollup, d.metric is not None, goal.active, current, progress, goal.status
+    )
 
 
 async def children(conn: Connection, org_id: str, parent_id: str) -> list[Child]:

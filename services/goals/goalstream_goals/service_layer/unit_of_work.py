@@ -50,6 +50,7 @@ class Session:
     _goals: dict[str, Goal] = field(default_factory=dict)
     _dirty: dict[str, datetime] = field(default_factory=dict)  # parent id -> observed time that moved it
     _causes: dict[str, uuid.UUID] = field(default_factory=dict)  # parent id -> the event that moved it
+    _appended: bool = False  # the organisation's lock is held and the relay notified
 
     async def find_goal(self, goal_id: str) -> Goal | None:
         if goal_id in self._goals:
@@ -89,8 +90,12 @@ class Session:
         cause: uuid.UUID | None = None,
     ) -> list[Envelope[Payload]]:
         """Append to a stream; `cause` (the event that led to these) overrides the session's causation id."""
+        if not events:
+            return []
+        first, self._appended = not self._appended, True
         return await event_store.append(
             self.conn,
+            first_in_transaction=first,
             org_id=self.org_id,
             stream_id=stream_id,
             expected_version=expected_version,
@@ -121,7 +126,8 @@ class Session:
             if before is None or after.version // snapshots.EVERY > before.version // snapshots.EVERY:
                 await snapshots.write(self.conn, self.org_id, after, 0)
         self._goals[after.goal_id] = after
-        await self._refresh(after, observed_at or self.now, numbers, envelopes[-1].event_id if envelopes else cause)
+        cause = envelopes[-1].event_id if envelopes else cause
+        await self._refresh(after, observed_at or self.now, numbers, cause, before)
         for envelope in envelopes:
             event = envelope.payload
             if isinstance(event, GoalAchieved) and event.ladder_id is not None:
@@ -129,10 +135,18 @@ class Session:
         return after
 
     async def _refresh(
-        self, goal: Goal, observed_at: datetime, numbers: RollupNumbers | None, cause: uuid.UUID | None
+        self,
+        goal: Goal,
+        observed_at: datetime,
+        numbers: RollupNumbers | None,
+        cause: uuid.UUID | None,
+        before: Goal | None = None,
     ) -> None:
         d = goal.definition
-        if d.metric is None:
+        same_binding = before is not None and (before.definition.metric, before.active) == (d.metric, goal.active)
+        if same_binding:
+            pass  # a measurement or a status: the metric binding is as it was
+        elif d.metric is None:
             await self.conn.execute("DELETE FROM goal_metrics WHERE goal_id = $1", d.goal_id)
         else:
             await self.conn.execute(
@@ -151,8 +165,7 @@ class Session:
         else:  # a rolled-up goal whose definition changed: keep its numbers, recompute them in `settle`
             current, raw = (old.current, old.progress) if old else (None, None)
             self._mark(d.goal_id, observed_at, cause)
-        await nodes.save(self.conn, self.org_id, goal, current=current, progress=raw)
-        new = await nodes.get(self.conn, self.org_id, d.goal_id)
+        new = await nodes.save(self.conn, self.org_id, goal, current=current, progress=raw)
         if old != new:
             for parent in {old.parent_id if old else None, d.parent_id} - {None}:
                 assert parent is not None
