@@ -38,8 +38,9 @@ typecheck: install
 	$(BIN)/mypy contracts/goalstream_contracts services/runtime/goalstream_runtime services/goals/goalstream_goals \
 		services/tracking/goalstream_tracking services/notifications/goalstream_notifications
 
-schemas: install  ## rewrite the JSON Schema snapshots of the event contract (after a compatible change)
+schemas: install  ## rewrite the event schema snapshots (after a compatible change), docs/asyncapi.yaml and docs/events/
 	$(BIN)/python -m goalstream_contracts.snapshots --write
+	$(BIN)/python -m goalstream_contracts.asyncapi --write
 
 clean:
 	rm -rf $(VENV) .goalstream

@@ -21,4 +21,5 @@ ALL_TOPICS: Final = (
     dlq(GOAL_EVENTS),
     dlq(MEASUREMENTS),
     dlq(NOTIFICATION_EVENTS),
+    dlq(IDENTITY_EVENTS),
 )

@@ -43,6 +43,8 @@ def platform(infra: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "GOALSTREAM_DEMO_API_KEY": api_key,
         "GOALSTREAM_DEMO_ORG_ID": org_id,
         "GOALSTREAM_RETRY_SCHEDULE_SECONDS": "[0, 0.5, 0.5]",
+        # The tests' webhook receivers listen on loopback, which notifications' egress guard refuses by default.
+        "GOALSTREAM_EGRESS_ALLOW": '["127.0.0.0/8", "::1/128"]',
     }
     logs: Path = tmp_path_factory.mktemp("service-logs")
     services = [ServiceProcess(name, env, logs) for name in ("goals", "tracking", "notifications")]

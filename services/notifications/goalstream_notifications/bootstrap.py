@@ -12,6 +12,9 @@ import asyncpg
 from fastapi import FastAPI
 
 from goalstream_notifications.adapters.alerts import OUTBOX_CHANNEL
+from goalstream_notifications.adapters.egress import EgressGuard, EgressPolicy
+from goalstream_notifications.adapters.email import EmailSender, SmtpConfig
+from goalstream_notifications.adapters.slack import SlackSender
 from goalstream_notifications.adapters.webhook import WebhookSender, new_client
 from goalstream_notifications.domain.retry import RetrySchedule
 from goalstream_notifications.entrypoints import http
@@ -35,14 +38,17 @@ def utc_now() -> datetime:
 def build_app(settings: NotificationsSettings, clock: Clock = utc_now) -> FastAPI:
     broker = kafka_broker(settings, "notifications")
     relay = OutboxRelay.for_service(settings, SCHEMA, OUTBOX_CHANNEL)
-    schedule = RetrySchedule(tuple(settings.retry_schedule_seconds), settings.retry_jitter)
+    schedule = RetrySchedule(
+        tuple(settings.retry_schedule_seconds), settings.retry_jitter, settings.retry_after_max_seconds
+    )
     rng = random.Random()
+    egress = EgressGuard(EgressPolicy.from_allow_list(settings.egress_allow))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrate(settings.database_url, SCHEMA, "goalstream_notifications")
         pool = await create_pool(settings.database_url, SCHEMA, settings.db_pool_max)
-        client = new_client(settings.webhook_timeout_seconds)
+        client = new_client(settings.webhook_timeout_seconds, egress)
         worker = DeliveryWorker(
             pool,
             settings.database_url,
@@ -52,12 +58,20 @@ def build_app(settings: NotificationsSettings, clock: Clock = utc_now) -> FastAP
             clock,
             batch_size=settings.delivery_batch_size,
             # Longer than one attempt can take, so a live worker never loses its claim mid-send.
-            lease_seconds=settings.webhook_timeout_seconds + settings.claim_lease_margin_seconds,
+            lease_seconds=max(settings.webhook_timeout_seconds, settings.smtp_timeout_seconds)
+            + settings.claim_lease_margin_seconds,
             poll_seconds=settings.delivery_poll_seconds,
             rng=rng,
+            # Slack goes through the same guarded client as webhooks; SMTP goes to the operator's server.
+            slack=SlackSender(client, settings.webhook_timeout_seconds),
+            email=EmailSender(smtp_config(settings)),
         )
-        app.state.pool, app.state.subscriptions = pool, SubscriptionsService(pool)
-        subscribe_goal_events(broker, pool, FanOut(schedule, rng), settings.consumer_group_prefix)
+        app.state.pool = pool
+        app.state.subscriptions = SubscriptionsService(
+            pool, egress=egress, secret_overlap_seconds=settings.secret_rotation_overlap_seconds
+        )
+        fanout = FanOut(schedule, rng, public_base_url=settings.public_base_url)
+        subscribe_goal_events(broker, pool, fanout, settings.consumer_group_prefix)
         await start_broker(broker, settings)
         tasks = [
             asyncio.create_task(relay.run(), name="outbox-relay"),
@@ -89,6 +103,19 @@ def build_app(settings: NotificationsSettings, clock: Clock = utc_now) -> FastAP
     app = create_app("goalstream notifications", "0.1.0", settings.max_body_bytes, readiness, lifespan=lifespan)
     app.include_router(http.router)
     return app
+
+
+def smtp_config(settings: NotificationsSettings) -> SmtpConfig:
+    return SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        from_=settings.smtp_from,
+        timeout_seconds=settings.smtp_timeout_seconds,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        starttls=settings.smtp_starttls,
+        ssl=settings.smtp_ssl,
+    )
 
 
 def _alive(task: asyncio.Task[None] | None) -> bool:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Self
+from urllib.parse import urlsplit
 
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from goalstream_notifications.adapters.egress import EgressPolicy
+from goalstream_notifications.domain.addresses import mailbox
 from goalstream_runtime.settings import RelaySettings
 
 DEFAULT_RETRY_SCHEDULE = [0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
@@ -39,11 +44,84 @@ class NotificationsSettings(RelaySettings):
         description="Each non-zero wait is scaled by a random factor in [1 - jitter, 1 + jitter] so that"
         " deliveries that failed together do not retry together.",
     )
-    egress_allow_private: bool = Field(
-        default=True,
-        description="TEMPORARY until the egress issue: private/loopback targets allowed"
-        " (the SSRF guard of DESIGN.md section 5 is not implemented yet).",
+    retry_after_max_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="Longest wait a receiver's Retry-After (on 429 or 503) can impose: the next attempt waits"
+        " max(scheduled wait, min(Retry-After, this)). Retry-After never adds attempts.",
     )
+    secret_rotation_overlap_seconds: float = Field(
+        default=86400.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="After POST /v1/subscriptions/{id}/rotate-secret, how long the previous secret keeps"
+        " signing alongside the new one (two signatures in webhook-signature).",
+    )
+    egress_allow: list[str] = Field(
+        default_factory=list,
+        description="Egress allow-list: what alert targets may reach beyond public addresses. Entries are CIDR"
+        ' networks ("10.20.0.0/16", "::1/128", a bare address) or exact host names ("hooks.internal", no'
+        " wildcards); an allowed name is admitted whatever it resolves to. JSON list in the environment;"
+        " empty (the default): only public addresses.",
+    )
+
+    @field_validator("egress_allow")
+    @classmethod
+    def _valid_allow_entries(cls, entries: list[str]) -> list[str]:
+        EgressPolicy.from_allow_list(entries)  # raises ValueError naming a bad entry
+        return entries
+
+    public_base_url: str | None = Field(
+        default="http://localhost:8002",
+        description="Where people reach the tracking service; Slack and email alerts link to"
+        " <base>/v1/goals/<id>/progress. Empty: alerts carry no link.",
+    )
+    smtp_host: str = Field(default="localhost", min_length=1, description="SMTP server email alerts are sent through.")
+    smtp_port: int = Field(
+        default=25, ge=1, le=65535, description="SMTP port: 25 (relay), 587 (submission, STARTTLS), 465 (implicit TLS)."
+    )
+    smtp_from: str = Field(
+        default="goalstream <goalstream@localhost>",
+        description="From of email alerts, 'Name <address>' or an address; the address is also the envelope"
+        " sender, and its domain ends each Message-ID.",
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP AUTH user name; unset: no AUTH.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP AUTH password (with smtp_username).")
+    smtp_starttls: bool = Field(
+        default=False,
+        description="Upgrade the connection with STARTTLS; an attempt fails if the server does not offer it.",
+    )
+    smtp_ssl: bool = Field(default=False, description="Implicit TLS from the first byte (port 465); not with STARTTLS.")
+    smtp_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Whole-attempt timeout of one email (connect, TLS, AUTH, the message); slower is a failed attempt.",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_http_url(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http or https URL, or empty")
+        return url.rstrip("/")
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _one_mailbox(cls, value: str) -> str:
+        return mailbox(value)[0]
+
+    @model_validator(mode="after")
+    def _smtp_consistent(self) -> Self:
+        if self.smtp_ssl and self.smtp_starttls:
+            raise ValueError("smtp_ssl and smtp_starttls exclude each other: choose implicit TLS or STARTTLS")
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("smtp_username and smtp_password go together")
+        return self
 
     @field_validator("retry_schedule_seconds")
     @classmethod

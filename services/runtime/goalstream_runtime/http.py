@@ -1,4 +1,4 @@
-"""What every service's HTTP API shares: error bodies, the body-size limit, /health and /ready."""
+"""What every service's HTTP API shares: error bodies, the body-size limit, /health, /ready, /asyncapi.*."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from goalstream_contracts import asyncapi
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
@@ -111,5 +113,27 @@ def create_app(title: str, version: str, max_body_bytes: int, readiness: Readine
         checks = await readiness()
         ok = all(checks.values())
         return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks}, 200 if ok else 503)
+
+    # Every service serves the whole platform's Kafka contract: generated from goalstream_contracts,
+    # the same document as docs/asyncapi.yaml.
+    @app.get(
+        "/asyncapi.json",
+        tags=["contracts"],
+        summary="The AsyncAPI 3.0 document of goalstream's Kafka topics and events, as JSON",
+        response_class=Response,
+        responses={200: {"content": {"application/json": {}}}},
+    )
+    async def asyncapi_json() -> Response:
+        return Response(asyncapi.document_json(), media_type="application/json")
+
+    @app.get(
+        "/asyncapi.yaml",
+        tags=["contracts"],
+        summary="The AsyncAPI 3.0 document of goalstream's Kafka topics and events, as YAML (docs/asyncapi.yaml)",
+        response_class=Response,
+        responses={200: {"content": {"application/yaml": {}}}},
+    )
+    async def asyncapi_yaml() -> Response:
+        return Response(asyncapi.document_yaml(), media_type="application/yaml")
 
     return app

@@ -30,6 +30,8 @@ from goalstream_runtime.embedded.ports import free_port
 
 T = TypeVar("T")
 FAST_SCHEDULE = [0.0, 0.2, 0.2]
+# The local receivers listen on loopback, which the egress guard refuses unless allow-listed.
+LOOPBACK_ALLOWED = ["127.0.0.0/8", "::1/128"]
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 15.0, what: str = "condition") -> T:
@@ -187,6 +189,7 @@ async def running_service(database_url: str, kafka_bootstrap: str, **overrides: 
             "webhook_timeout_seconds": 3.0,
             "delivery_poll_seconds": 0.2,
             "relay_poll_seconds": 0.2,
+            "egress_allow": LOOPBACK_ALLOWED,
             **overrides,
         },
     )

@@ -26,8 +26,8 @@ async def test_subscriptions_api_validates_hides_secrets_and_isolates_organisati
     assert [s["id"] for s in listed] == [created["id"]] and "secret" not in listed[0]
 
     cases = [
-        ({"channel": "slack", "target": "https://hooks.slack.com/x"}, "channel_not_supported", "channel"),
-        ({"channel": "email", "target": "ops@example.com"}, "channel_not_supported", "channel"),
+        ({"channel": "slack", "target": "http://hooks.slack.com/x"}, "invalid_request", "target"),
+        ({"channel": "email", "target": "Ops <ops@example.com>"}, "invalid_request", "target"),
         ({"channel": "webhook", "target": "ftp://example.com"}, "invalid_request", "target"),
         ({"channel": "webhook", "target": "https://x.io", "event_types": ["Nope"]}, "invalid_request", "event_types.0"),
         ({"channel": "webhook", "target": "https://x.io", "secret": "mine"}, "invalid_request", "secret"),

@@ -96,6 +96,12 @@ def test_request_validation_names_the_field() -> None:
     assert _errors(**ok, surprise=1) == ["surprise"]
 
 
-def test_other_channels_pass_the_schema_with_their_own_targets() -> None:
-    # Refused later as "not supported yet", not as a malformed URL.
+def test_slack_and_email_targets_are_validated_for_their_channel() -> None:
     assert SubscriptionCreate.model_validate({"channel": "email", "target": "ops@example.com"}).channel == "email"
+    assert SubscriptionCreate.model_validate({"channel": "slack", "target": "https://hooks.slack.com/services/T/B/x"})
+    # Plain http carries Slack's token in clear text: only to a loopback receiver.
+    assert SubscriptionCreate.model_validate({"channel": "slack", "target": "http://127.0.0.1:8080/hook"})
+    assert _errors(channel="slack", target="http://hooks.slack.com/services/T/B/x") == ["target"]
+    assert _errors(channel="slack", target="ops@example.com") == ["target"]
+    for bad in ("https://example.com", "Ops <ops@example.com>", "a@b.c, d@e.f", "ops@example.com\nBcc: x@y.z", "@x"):
+        assert _errors(channel="email", target=bad) == ["target"], bad

@@ -80,7 +80,7 @@ def test_invalid_schedules_are_refused() -> None:
 def test_settings_default_schedule_and_validation() -> None:
     settings = NotificationsSettings(database_url="postgresql://x/y", kafka_bootstrap="k:9092")
     assert settings.retry_schedule_seconds == DEFAULT_RETRY_SCHEDULE == [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
-    assert settings.http_port == 8003 and settings.egress_allow_private
+    assert settings.http_port == 8003 and settings.egress_allow == []
     for bad in ([], [0, -5], [0, float("nan")], [float("inf")]):
         with pytest.raises(ValidationError):
             NotificationsSettings(database_url="postgresql://x/y", kafka_bootstrap="k:9092", retry_schedule_seconds=bad)

@@ -34,6 +34,8 @@ class ClaimedDelivery:
     target: str
     secret: str
     subscription_enabled: bool
+    # A rotated-out secret still in its overlap window: it signs too (see subscriptions.rotate_secret).
+    previous_secret: str | None = None
 
 
 async def insert_pending(
@@ -68,7 +70,8 @@ async def claim_due(pool: asyncpg.Pool, limit: int, lease_seconds: float) -> lis
         " UPDATE deliveries d SET next_attempt_at = now() + make_interval(secs => $2)"
         " FROM due, subscriptions s WHERE d.id = due.id AND s.id = d.subscription_id"
         " RETURNING d.id, d.org_id, d.subscription_id, d.event_id, d.event_type, d.correlation_id, d.body,"
-        " d.attempts, s.channel, s.target, s.secret, s.disabled_at IS NULL AS subscription_enabled",
+        " d.attempts, s.channel, s.target, s.secret, s.disabled_at IS NULL AS subscription_enabled,"
+        " CASE WHEN s.previous_secret_expires_at > now() THEN s.previous_secret END AS previous_secret",
         limit,
         lease_seconds,
     )
@@ -99,11 +102,13 @@ async def conclude_attempt(
     )
     if attempts is not None:
         await conn.execute(
-            "INSERT INTO delivery_attempts (delivery_id, attempt, status_code, error) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO delivery_attempts (delivery_id, attempt, status_code, error, retry_after_seconds)"
+            " VALUES ($1, $2, $3, $4, $5)",
             delivery.id,
             attempts,
             result.status_code,
             error,
+            result.retry_after,
         )
     return attempts
 

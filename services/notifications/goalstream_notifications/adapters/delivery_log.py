@@ -26,6 +26,7 @@ class Attempt:
     at: datetime
     status_code: int | None
     error: str | None
+    retry_after_seconds: float | None = None  # what a 429/503 asked for in Retry-After
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,15 @@ async def list_for_org(
         limit,
     )
     attempts = await conn.fetch(
-        "SELECT delivery_id, attempt, at, status_code, error FROM delivery_attempts"
+        "SELECT delivery_id, attempt, at, status_code, error, retry_after_seconds FROM delivery_attempts"
         " WHERE delivery_id = ANY($1::uuid[]) ORDER BY delivery_id, attempt",
         [r["id"] for r in rows],
     )
     log: dict[uuid.UUID, list[Attempt]] = defaultdict(list)
     for a in attempts:
-        log[a["delivery_id"]].append(Attempt(a["attempt"], a["at"], a["status_code"], a["error"]))
+        log[a["delivery_id"]].append(
+            Attempt(a["attempt"], a["at"], a["status_code"], a["error"], a["retry_after_seconds"])
+        )
     return [Delivery(**dict(r), attempt_log=tuple(log[r["id"]])) for r in rows]
 
 

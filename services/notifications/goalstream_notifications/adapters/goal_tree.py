@@ -1,10 +1,50 @@
-"""The goal tree as notifications sees it: parent links projected from GoalSet and GoalRevised."""
+"""The goal tree as notifications sees it: parent links, titles and units projected from GoalSet and GoalRevised."""
 
 from __future__ import annotations
 
 import asyncpg
 
+from goalstream_notifications.domain.render import GoalInfo
 from goalstream_runtime.db import Connection
+
+
+async def record_goal(
+    conn: Connection, org_id: str, goal_id: str, parent_id: str | None, title: str, unit: str | None
+) -> None:
+    """A GoalSet: the goal's parent link and what alerts call it (a repeated GoalSet overwrites them)."""
+    await conn.execute(
+        "INSERT INTO goal_parents (org_id, goal_id, parent_id, title, unit) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (org_id, goal_id) DO UPDATE"
+        " SET parent_id = EXCLUDED.parent_id, title = EXCLUDED.title, unit = EXCLUDED.unit",
+        org_id,
+        goal_id,
+        parent_id,
+        title,
+        unit,
+    )
+
+
+async def revise_label(
+    conn: Connection, org_id: str, goal_id: str, *, title: tuple[bool, str | None], unit: tuple[bool, str | None]
+) -> None:
+    """A GoalRevised: each of (changed, new value) for the title and the unit; a goal never set is skipped."""
+    await conn.execute(
+        "UPDATE goal_parents SET title = CASE WHEN $3 THEN $4 ELSE title END,"
+        " unit = CASE WHEN $5 THEN $6 ELSE unit END WHERE org_id = $1 AND goal_id = $2",
+        org_id,
+        goal_id,
+        title[0],
+        title[1],
+        unit[0],
+        unit[1],
+    )
+
+
+async def info(conn: Connection, org_id: str, goal_id: str) -> GoalInfo | None:
+    row = await conn.fetchrow(
+        "SELECT title, unit FROM goal_parents WHERE org_id = $1 AND goal_id = $2", org_id, goal_id
+    )
+    return None if row is None else GoalInfo(title=row["title"], unit=row["unit"])
 
 
 async def record_parent(conn: Connection, org_id: str, goal_id: str, parent_id: str | None) -> None:

@@ -13,7 +13,12 @@ from goalstream_contracts.common import Severity
 from goalstream_notifications.domain.subscription import Channel, SubscriptionFilter
 from goalstream_runtime.db import Connection
 
-COLUMNS = "id, channel, target, event_types, root_goal_id, min_severity, created_at, disabled_at, disabled_reason"
+COLUMNS = (
+    "id, channel, target, event_types, root_goal_id, min_severity, created_at, disabled_at, disabled_reason,"
+    " secret_rotated_at,"
+    # Shown only while the previous secret still signs.
+    " CASE WHEN previous_secret_expires_at > now() THEN previous_secret_expires_at END AS previous_secret_expires_at"
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,8 @@ class Subscription:
     created_at: datetime
     disabled_at: datetime | None
     disabled_reason: str | None
+    secret_rotated_at: datetime | None = None
+    previous_secret_expires_at: datetime | None = None  # None once the previous secret no longer signs
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> Subscription:
@@ -76,6 +83,27 @@ async def get(conn: Connection | asyncpg.Pool, org_id: str, subscription_id: uui
     return None if row is None else Subscription.of(row)
 
 
+async def rotate_secret(
+    conn: Connection | asyncpg.Pool, org_id: str, subscription_id: uuid.UUID, secret: str, overlap_seconds: float
+) -> Subscription | None:
+    """Make `secret` the signing secret; the current one keeps signing for `overlap_seconds`.
+
+    Only an enabled webhook subscription rotates; None otherwise (or when the organisation has no such
+    one). A previous secret still in its overlap is dropped: at most two secrets sign.
+    """
+    row = await conn.fetchrow(
+        "UPDATE subscriptions SET previous_secret = secret, secret = $3, secret_rotated_at = now(),"
+        " previous_secret_expires_at = now() + make_interval(secs => $4)"
+        " WHERE id = $1 AND org_id = $2 AND channel = 'webhook' AND disabled_at IS NULL"
+        f" RETURNING {COLUMNS}",
+        subscription_id,
+        org_id,
+        secret,
+        overlap_seconds,
+    )
+    return None if row is None else Subscription.of(row)
+
+
 async def disable(conn: Connection, org_id: str, subscription_id: uuid.UUID, reason: str) -> bool:
     """Disable the subscription (a second time changes nothing); False when the organisation has no such one."""
     found = await conn.fetchval(
@@ -96,8 +124,8 @@ async def enabled_filters(conn: Connection, org_id: str) -> list[SubscriptionFil
     cancels) any delivery created here instead of leaving it pending for a disabled subscription.
     """
     rows = await conn.fetch(
-        "SELECT id, event_types, root_goal_id, min_severity FROM subscriptions"
-        " WHERE org_id = $1 AND disabled_at IS NULL AND channel = 'webhook' ORDER BY id FOR SHARE",
+        "SELECT id, channel, event_types, root_goal_id, min_severity FROM subscriptions"
+        " WHERE org_id = $1 AND disabled_at IS NULL ORDER BY id FOR SHARE",
         org_id,
     )
     return [
@@ -106,6 +134,7 @@ async def enabled_filters(conn: Connection, org_id: str) -> list[SubscriptionFil
             event_types=frozenset(r["event_types"]),
             root_goal_id=r["root_goal_id"],
             min_severity=r["min_severity"],
+            channel=r["channel"],
         )
         for r in rows
     ]

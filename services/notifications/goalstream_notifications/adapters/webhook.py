@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import httpx
 from standardwebhooks import Webhook
 
-from goalstream_notifications.domain.retry import AttemptResult
+from goalstream_notifications.adapters.egress import EgressGuard, GuardedTransport
+from goalstream_notifications.domain.retry import RETRY_AFTER_STATUSES, AttemptResult, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -17,35 +18,58 @@ USER_AGENT = "goalstream-notifications/0.1"
 MAX_ERROR_CHARS = 500
 
 
-def signed_headers(message_id: str, secret: str, body: str, now: datetime) -> dict[str, str]:
+def signed_headers(
+    message_id: str, secret: str, body: str, now: datetime, previous_secret: str | None = None
+) -> dict[str, str]:
     """The Standard Webhooks headers for `body`, signed with `secret` at `now`.
 
     `message_id` is the delivery id: the same on every retry, so receivers can de-duplicate.
+    During a secret rotation's overlap `previous_secret` signs too: the header then holds two
+    space-delimited signatures (`v1,<new> v1,<old>`) and a receiver holding either secret accepts.
     """
     # Webhook.sign() replaces the tzinfo with UTC instead of converting, so hand it UTC already.
     at = now.astimezone(UTC)
+    signers = [secret] if previous_secret is None else [secret, previous_secret]
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, at, body),
+        "webhook-signature": " ".join(Webhook(s).sign(message_id, at, body) for s in signers),
         "content-type": "application/json",
         "user-agent": USER_AGENT,
     }
 
 
-def new_client(timeout_seconds: float) -> httpx.AsyncClient:
+def new_client(timeout_seconds: float, egress: EgressGuard) -> httpx.AsyncClient:
+    """The client of every outgoing alert request (webhooks, Slack): each request passes the egress guard.
+
+    The guarded transport resolves the host once, refuses forbidden addresses (as an httpx transport
+    error, so a sender reports a failed attempt) and connects to the validated address.
+    """
     # Redirects are not followed: a signed message goes to the subscribed URL or nowhere.
     # trust_env=False: egress must not silently depend on the process's proxy variables.
-    return httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False, trust_env=False)
+    return httpx.AsyncClient(
+        timeout=timeout_seconds, follow_redirects=False, trust_env=False, transport=GuardedTransport(egress)
+    )
 
 
 class WebhookSender:
     def __init__(self, client: httpx.AsyncClient, timeout_seconds: float) -> None:
         self.client, self.timeout_seconds = client, timeout_seconds
 
-    async def send(self, target: str, message_id: str, secret: str, body: bytes, now: datetime) -> AttemptResult:
-        """POST `body` to `target`; never raises for what the receiver or the network does."""
-        headers = signed_headers(message_id, secret, body.decode(), now)
+    async def send(
+        self,
+        target: str,
+        message_id: str,
+        secret: str,
+        body: bytes,
+        now: datetime,
+        previous_secret: str | None = None,
+    ) -> AttemptResult:
+        """POST `body` to `target`; never raises for what the receiver or the network does.
+
+        `previous_secret` (a rotated-out secret still in its overlap window) signs as well.
+        """
+        headers = signed_headers(message_id, secret, body.decode(), now, previous_secret)
         try:
             # httpx's timeout bounds each phase (connect, each read...); this bounds the whole attempt,
             # which must end within the claim lease or another worker would send it again.
@@ -58,7 +82,10 @@ class WebhookSender:
             return AttemptResult(status_code=None, error=f"no answer within {self.timeout_seconds:g}s")
         except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
             return AttemptResult(status_code=None, error=_describe(exc))
-        return AttemptResult(status_code=response.status_code, error=None)
+        retry_after = None
+        if response.status_code in RETRY_AFTER_STATUSES:
+            retry_after = parse_retry_after(response.headers.get("retry-after"), now)
+        return AttemptResult(status_code=response.status_code, error=None, retry_after=retry_after)
 
 
 def _describe(exc: Exception) -> str:

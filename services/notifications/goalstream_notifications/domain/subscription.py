@@ -14,7 +14,6 @@ from goalstream_contracts.registry import EVENT_CLASSES
 from goalstream_contracts.topics import GOAL_EVENTS
 
 Channel = Literal["webhook", "slack", "email"]
-SUPPORTED_CHANNELS: Final = frozenset({"webhook"})
 
 # The names a subscription may list: the payload types published on the goal events topic.
 GOAL_EVENT_TYPES: Final = frozenset(cls.event_type for cls in EVENT_CLASSES if cls.topic == GOAL_EVENTS)
@@ -37,6 +36,7 @@ class SubscriptionFilter:
     event_types: frozenset[str]
     root_goal_id: str | None = None
     min_severity: Severity | None = None
+    channel: Channel = "webhook"  # not for matching: fan-out renders the delivery's body for it
 
 
 def event_severity(payload: Payload) -> Severity | None:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from goalstream_notifications.adapters.delivery_log import DeliveryStatus
 from goalstream_notifications.entrypoints.schemas import (
     DeliveryView,
+    SecretRotated,
     SubscriptionCreate,
     SubscriptionCreated,
     SubscriptionView,
@@ -57,6 +58,7 @@ async def create_subscription(
     except Refused as exc:
         raise _refused(exc) from exc
     response.headers["Location"] = f"/v1/subscriptions/{subscription.id}"
+    response.headers["Cache-Control"] = "no-store"  # the secret is in this body
     return SubscriptionCreated(**SubscriptionView.of(subscription).model_dump(), secret=secret)
 
 
@@ -72,6 +74,19 @@ async def delete_subscription(subscription_id: str, caller: Writer, service: Ser
     except NotFound as exc:
         raise ApiError(404, "not_found", f"subscription {subscription_id} not found") from exc
     return Response(status_code=204)
+
+
+@router.post("/subscriptions/{subscription_id}/rotate-secret", response_model=SecretRotated)
+async def rotate_secret(subscription_id: str, caller: Writer, service: Service, response: Response) -> SecretRotated:
+    """A new whsec_ secret, shown only here; the previous one keeps signing until previous_secret_expires_at."""
+    try:
+        subscription, secret = await service.rotate_secret(caller.org_id, _id(subscription_id, "subscription"))
+    except NotFound as exc:
+        raise ApiError(404, "not_found", f"subscription {subscription_id} not found") from exc
+    except Refused as exc:
+        raise _refused(exc) from exc
+    response.headers["Cache-Control"] = "no-store"
+    return SecretRotated(**SubscriptionView.of(subscription).model_dump(), secret=secret)
 
 
 @router.get("/deliveries", response_model=list[DeliveryView])

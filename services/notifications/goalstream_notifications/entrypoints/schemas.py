@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from goalstream_contracts.common import Severity
 from goalstream_notifications.adapters.delivery_log import Delivery, DeliveryStatus
 from goalstream_notifications.adapters.subscriptions import Subscription
+from goalstream_notifications.domain.addresses import address
 from goalstream_notifications.domain.subscription import GOAL_EVENT_TYPES, Channel
 
 
@@ -28,8 +30,13 @@ class Strict(BaseModel):
 
 
 class SubscriptionCreate(Strict):
-    channel: Channel = Field(description="only webhook is delivered so far; slack and email answer 422")
-    target: str = Field(min_length=1, max_length=2048, description="webhook: an http(s) URL")
+    channel: Channel = Field(description="webhook (signed JSON), slack (incoming webhook) or email (SMTP)")
+    target: str = Field(
+        min_length=1,
+        max_length=2048,
+        description="webhook: an http(s) URL; slack: the incoming-webhook https URL (http only for a loopback"
+        " receiver); email: one plain address such as ops@example.com",
+    )
     event_types: list[GoalEventType] = Field(
         default_factory=list, max_length=100, description="goal event type names, e.g. GoalAchieved; empty: all"
     )
@@ -38,13 +45,28 @@ class SubscriptionCreate(Strict):
 
     @field_validator("target")
     @classmethod
-    def _webhook_url(cls, target: str, info: ValidationInfo) -> str:
-        if info.data.get("channel") != "webhook":
-            return target
+    def _target_for_channel(cls, target: str, info: ValidationInfo) -> str:
+        channel = info.data.get("channel")
+        if channel == "email":
+            return address(target)
         parts = urlsplit(target)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if channel == "webhook" and (parts.scheme not in ("http", "https") or not parts.hostname):
             raise ValueError("a webhook target must be an absolute http or https URL")
+        if channel == "slack" and not (
+            parts.hostname and (parts.scheme == "https" or (parts.scheme == "http" and _loopback(parts.hostname)))
+        ):
+            # The URL carries Slack's token: plain http only to a local receiver (tests, a local relay).
+            raise ValueError("a slack target must be an https incoming-webhook URL (http only for a loopback host)")
         return target
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class SubscriptionView(BaseModel):
@@ -58,6 +80,10 @@ class SubscriptionView(BaseModel):
     created_at: datetime
     disabled_at: datetime | None
     disabled_reason: str | None
+    secret_rotated_at: datetime | None = Field(default=None, description="when the secret was last rotated")
+    previous_secret_expires_at: datetime | None = Field(
+        default=None, description="set while the previous secret still signs alongside the current one"
+    )
 
     @classmethod
     def of(cls, s: Subscription) -> SubscriptionView:
@@ -72,6 +98,8 @@ class SubscriptionView(BaseModel):
             created_at=s.created_at,
             disabled_at=s.disabled_at,
             disabled_reason=s.disabled_reason,
+            secret_rotated_at=s.secret_rotated_at,
+            previous_secret_expires_at=s.previous_secret_expires_at,
         )
 
 
@@ -79,11 +107,21 @@ class SubscriptionCreated(SubscriptionView):
     secret: str = Field(description="the whsec_ signing secret; shown only in this response")
 
 
+class SecretRotated(SubscriptionView):
+    secret: str = Field(
+        description="the new whsec_ signing secret; shown only in this response. The previous one keeps signing"
+        " too until previous_secret_expires_at"
+    )
+
+
 class AttemptView(BaseModel):
     attempt: int
     at: datetime
     status_code: int | None
     error: str | None
+    retry_after_seconds: float | None = Field(
+        default=None, description="what the receiver's Retry-After asked for (429 and 503 only)"
+    )
 
 
 class DeliveryView(BaseModel):
@@ -115,6 +153,13 @@ class DeliveryView(BaseModel):
             created_at=d.created_at,
             delivered_at=d.delivered_at,
             attempt_log=[
-                AttemptView(attempt=a.attempt, at=a.at, status_code=a.status_code, error=a.error) for a in d.attempt_log
+                AttemptView(
+                    attempt=a.attempt,
+                    at=a.at,
+                    status_code=a.status_code,
+                    error=a.error,
+                    retry_after_seconds=a.retry_after_seconds,
+                )
+                for a in d.attempt_log
             ],
         )

@@ -4,6 +4,8 @@ Any number of workers (instances) can run: claims use FOR UPDATE SKIP LOCKED and
 delivery is sent by one worker at a time and retried by another if its worker dies mid-send.
 Delivery is at least once: a worker killed after the receiver answered but before the commit
 sends that attempt again, with the same `webhook-id` so the receiver can drop the repeat.
+Each delivery goes out on its subscription's channel (webhook, Slack or email); the outcome rules
+are the same for all three.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import asyncpg
 
 from goalstream_notifications.adapters import alerts, deliveries, subscriptions
 from goalstream_notifications.adapters.deliveries import WAKE_CHANNEL, ClaimedDelivery
+from goalstream_notifications.adapters.email import EmailSender
+from goalstream_notifications.adapters.slack import SlackSender
 from goalstream_notifications.adapters.webhook import WebhookSender
 from goalstream_notifications.domain.retry import (
     AttemptResult,
@@ -51,9 +55,12 @@ class DeliveryWorker:
         lease_seconds: float,
         poll_seconds: float,
         rng: random.Random | None = None,
+        slack: SlackSender,
+        email: EmailSender,
     ) -> None:
         self.pool, self.dsn, self.schema = pool, dsn, schema
         self.sender, self.schedule, self.clock = sender, schedule, clock
+        self.slack, self.email = slack, email
         self.batch_size, self.lease_seconds, self.poll_seconds = batch_size, lease_seconds, poll_seconds
         self.rng = rng or random.Random()
         self._wake = asyncio.Event()
@@ -99,9 +106,19 @@ class DeliveryWorker:
             async with self.pool.acquire() as conn:
                 await deliveries.cancel(conn, delivery.id, "subscription disabled")
             return
-        result = await self.sender.send(delivery.target, str(delivery.id), delivery.secret, delivery.body, self.clock())
+        result = await self._send(delivery)
         outcome = decide(self.schedule, delivery.attempts + 1, result, self.rng)
         await self._conclude(delivery, result, outcome)
+
+    async def _send(self, delivery: ClaimedDelivery) -> AttemptResult:
+        """One attempt on the subscription's channel; the body was rendered for that channel at fan-out."""
+        if delivery.channel == "slack":
+            return await self.slack.send(delivery.target, delivery.body, self.clock())
+        if delivery.channel == "email":
+            return await self.email.send(delivery.target, str(delivery.id), delivery.body, self.clock())
+        return await self.sender.send(
+            delivery.target, str(delivery.id), delivery.secret, delivery.body, self.clock(), delivery.previous_secret
+        )
 
     async def _conclude(self, delivery: ClaimedDelivery, result: AttemptResult, outcome: Outcome) -> None:
         extra = {"delivery_id": str(delivery.id), "org_id": delivery.org_id, "status_code": result.status_code}

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
 from goalstream_contracts.common import Severity
 from goalstream_notifications.adapters import deliveries, delivery_log, goal_tree, subscriptions
 from goalstream_notifications.adapters.delivery_log import Delivery, DeliveryStatus
+from goalstream_notifications.adapters.egress import EgressGuard
 from goalstream_notifications.adapters.subscriptions import Subscription
-from goalstream_notifications.domain.subscription import SUPPORTED_CHANNELS, Channel, new_secret
+from goalstream_notifications.domain.subscription import Channel, new_secret
 from goalstream_runtime.db import Connection
+
+# Channels whose target is a URL this service connects to: the egress guard checks it at creation.
+URL_CHANNELS = frozenset({"webhook", "slack"})
 
 
 class NotFound(LookupError):
@@ -39,6 +43,9 @@ async def disable_subscription(conn: Connection, org_id: str, subscription_id: u
 @dataclass
 class SubscriptionsService:
     pool: asyncpg.Pool
+    # Strict (public addresses only) unless the composition root passes the operator's allow-list.
+    egress: EgressGuard = field(default_factory=EgressGuard)
+    secret_overlap_seconds: float = 86400.0  # how long a rotated-out secret keeps signing
 
     async def subscribe(
         self,
@@ -51,8 +58,8 @@ class SubscriptionsService:
         min_severity: Severity | None,
     ) -> tuple[Subscription, str]:
         """Create a subscription; returns it and its signing secret (which is never shown again)."""
-        if channel not in SUPPORTED_CHANNELS:
-            raise Refused(422, "channel_not_supported", f"channel {channel!r} is not supported yet", "channel")
+        if channel in URL_CHANNELS and (refusal := await self.egress.target_refusal(target)) is not None:
+            raise Refused(422, "egress_refused", refusal, "target")
         if root_goal_id is not None and not await goal_tree.known(self.pool, org_id, root_goal_id):
             raise Refused(
                 422,
@@ -75,6 +82,22 @@ class SubscriptionsService:
 
     async def list_subscriptions(self, org_id: str, limit: int) -> list[Subscription]:
         return await subscriptions.list_for_org(self.pool, org_id, limit)
+
+    async def rotate_secret(self, org_id: str, subscription_id: uuid.UUID) -> tuple[Subscription, str]:
+        """Issue a new signing secret (returned once); the old one keeps signing for the overlap window."""
+        secret = new_secret()
+        async with self.pool.acquire() as conn, conn.transaction():
+            rotated = await subscriptions.rotate_secret(
+                conn, org_id, subscription_id, secret, self.secret_overlap_seconds
+            )
+            if rotated is not None:
+                return rotated, secret
+            found = await subscriptions.get(conn, org_id, subscription_id)
+        if found is None:
+            raise NotFound(str(subscription_id))
+        if found.channel != "webhook":
+            raise Refused(409, "not_a_webhook", f"subscription {subscription_id} is {found.channel}; it has no secret")
+        raise Refused(409, "subscription_disabled", f"subscription {subscription_id} is disabled")
 
     async def unsubscribe(self, org_id: str, subscription_id: uuid.UUID) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
