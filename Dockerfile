@@ -7,5 +7,8 @@ COPY contracts contracts
 COPY services services
 RUN pip install --no-cache-dir -c constraints.txt ./contracts ./services/runtime ./services/goals \
         ./services/tracking ./services/notifications
-USER nobody
+# 65534 is nobody; numeric so that Kubernetes can check runAsNonRoot.
+USER 65534:65534
+# goals, tracking, notifications (GOALSTREAM_HTTP_PORT defaults); /health, /ready and /metrics on each.
+EXPOSE 8001 8002 8003
 CMD ["python", "-m", "goalstream_goals"]

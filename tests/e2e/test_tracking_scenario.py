@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 from goalstream_contracts.topics import GOAL_EVENTS
 from tests.e2e.conftest import Platform
@@ -75,6 +76,8 @@ async def test_marketing_quarter_numbers_from_tracking_live_and_as_of(platform: 
         between = datetime.now(UTC).isoformat()  # after step 1 settled, before step 2 was sent
         for step in rest:
             await runner.run_step(step)
+            # tracking's /metrics counts anti-goals in breach: A1 (critical) after step 2, none after its recovery
+            assert await _critical_breaches(platform) == (1 if step.index == 2 else 0), step.index
         assert runner.skipped == [(s.index, Check.EVENTS) for s in scenario.steps if s.expect.events]
 
         # As of the moment between steps 1 and 2: step 1's numbers, and no breach yet (A1 breached in step 2).
@@ -169,3 +172,15 @@ def test_the_dashboard_is_served_at_the_root(platform: Platform) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "/v1/tree" in response.text and "/v1/anti-goals?state=breached" in response.text
+
+
+async def _critical_breaches(platform: Platform) -> float:
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"{platform.tracking.url}/metrics")).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "goalstream_anti_goals_breached"
+        for sample in family.samples
+        if sample.labels.get("severity") == "critical"
+    )

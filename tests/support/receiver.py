@@ -26,6 +26,7 @@ class Received:
 class WebhookReceiver:
     fail_first: int = 0
     fail_status: int = 500
+    hold: asyncio.Event | None = None  # when given, every request waits for it before being answered
     received: list[Received] = field(default_factory=list)
     port: int = field(default_factory=free_port)
 
@@ -35,6 +36,8 @@ class WebhookReceiver:
 
     async def _hook(self, request: Request) -> Response:
         self.received.append(Received(dict(request.headers), await request.body()))
+        if self.hold is not None:
+            await self.hold.wait()
         if len(self.received) <= self.fail_first:
             return Response(status_code=self.fail_status)
         return Response(status_code=204)
@@ -49,5 +52,7 @@ class WebhookReceiver:
         try:
             yield self
         finally:
+            if self.hold is not None:
+                self.hold.set()  # a held request would keep the server from stopping
             server.should_exit = True
             await task

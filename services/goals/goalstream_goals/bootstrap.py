@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import asyncpg
 from fastapi import FastAPI
 
+from goalstream_contracts.topics import MEASUREMENTS
 from goalstream_goals.adapters import organisations
 from goalstream_goals.adapters.event_store import OUTBOX_CHANNEL
 from goalstream_goals.entrypoints import http
@@ -17,8 +18,10 @@ from goalstream_goals.entrypoints.kafka import subscribe_measurements
 from goalstream_goals.service_layer.goals import Clock, GoalsService
 from goalstream_goals.service_layer.scheduler import Scheduler
 from goalstream_goals.settings import GoalsSettings
+from goalstream_runtime import metrics
 from goalstream_runtime.db import create_pool, migrate, pings
 from goalstream_runtime.http import create_app
+from goalstream_runtime.lag import LagMonitor
 from goalstream_runtime.outbox import OutboxRelay
 from goalstream_runtime.settings import kafka_broker, start_broker
 
@@ -44,6 +47,11 @@ def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
         await start_broker(broker, settings)
         tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
         app.state.relay_task = tasks[0]
+        lag_monitor = LagMonitor(
+            settings.kafka_bootstrap, f"{settings.consumer_group_prefix}-goals-measurements", [MEASUREMENTS]
+        )
+        metrics.add_relay(app.state.metrics, relay, pool)
+        metrics.add_lag(app.state.metrics, lag_monitor)
         if settings.scheduler_enabled:
             scheduler = Scheduler(service, settings.scheduler_interval_seconds)
             tasks.append(asyncio.create_task(scheduler.run(), name="scheduler"))
@@ -57,6 +65,7 @@ def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
                     await task
             await broker.stop()
             await pool.close()
+            await lag_monitor.close()
 
     async def readiness() -> dict[str, bool]:
         database = await pings(getattr(app.state, "pool", None))

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import asyncpg
 from fastapi import FastAPI
 
+from goalstream_contracts.topics import GOAL_EVENTS
 from goalstream_notifications.adapters.alerts import OUTBOX_CHANNEL
 from goalstream_notifications.adapters.egress import EgressGuard, EgressPolicy
 from goalstream_notifications.adapters.email import EmailSender, SmtpConfig
@@ -18,13 +19,16 @@ from goalstream_notifications.adapters.slack import SlackSender
 from goalstream_notifications.adapters.webhook import WebhookSender, new_client
 from goalstream_notifications.domain.retry import RetrySchedule
 from goalstream_notifications.entrypoints import http
-from goalstream_notifications.entrypoints.kafka import subscribe_goal_events
+from goalstream_notifications.entrypoints.kafka import SERVICE, subscribe_goal_events
+from goalstream_notifications.entrypoints.metrics import add_delivery_metrics
 from goalstream_notifications.service_layer.delivery import Clock, DeliveryWorker
 from goalstream_notifications.service_layer.fanout import FanOut
 from goalstream_notifications.service_layer.subscriptions import SubscriptionsService
 from goalstream_notifications.settings import NotificationsSettings
+from goalstream_runtime import metrics
 from goalstream_runtime.db import create_pool, migrate
 from goalstream_runtime.http import create_app
+from goalstream_runtime.lag import LagMonitor
 from goalstream_runtime.outbox import OutboxRelay
 from goalstream_runtime.settings import kafka_broker, start_broker
 
@@ -78,6 +82,10 @@ def build_app(settings: NotificationsSettings, clock: Clock = utc_now) -> FastAP
             asyncio.create_task(worker.run(), name="delivery-worker"),
         ]
         app.state.relay_task, app.state.worker_task = tasks
+        lag_monitor = LagMonitor(settings.kafka_bootstrap, f"{settings.consumer_group_prefix}-{SERVICE}", [GOAL_EVENTS])
+        metrics.add_relay(app.state.metrics, relay, pool)
+        metrics.add_lag(app.state.metrics, lag_monitor)
+        add_delivery_metrics(app.state.metrics, pool)
         try:
             yield
         finally:
@@ -89,6 +97,7 @@ def build_app(settings: NotificationsSettings, clock: Clock = utc_now) -> FastAP
             await broker.stop()
             await client.aclose()
             await pool.close()
+            await lag_monitor.close()
 
     async def readiness() -> dict[str, bool]:
         pool = getattr(app.state, "pool", None)

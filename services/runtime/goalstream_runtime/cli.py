@@ -5,6 +5,9 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from goalstream_runtime.cli_admin import admin_app
+from goalstream_runtime.cli_import import import_command
+from goalstream_runtime.cli_tail import lag_command, tail_command
 from goalstream_runtime.supervisor import RunSettings
 from goalstream_runtime.supervisor import run as run_supervisor
 
@@ -26,6 +29,24 @@ def run() -> None:
         console.print(f"[red]goalstream could not start:[/] {exc}")
         code = 1
     raise typer.Exit(code)
+
+
+app.command("import")(import_command)
+app.command("tail")(tail_command)
+app.command("lag")(lag_command)
+app.add_typer(admin_app, name="admin")
+tracking_app = typer.Typer(help="The tracking service's operator commands.", no_args_is_help=True)
+app.add_typer(tracking_app, name="tracking")
+
+
+@tracking_app.command("rebuild")
+def tracking_rebuild() -> None:
+    """Rebuild tracking's read models from the goal events topic (with a progress bar), then switch over."""
+    # Imported here: the runtime does not depend on the tracking service.
+    from goalstream_tracking.__main__ import run_rebuild
+    from goalstream_tracking.settings import TrackingSettings
+
+    raise typer.Exit(run_rebuild(TrackingSettings()))
 
 
 if __name__ == "__main__":

@@ -23,8 +23,10 @@ from goalstream_contracts.base import Payload
 from goalstream_contracts.cloudevents import ContractError, from_kafka
 from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.topics import dlq
+from goalstream_runtime import metrics
 from goalstream_runtime.db import Connection
 from goalstream_runtime.logs import event_id_var, org_id_var
+from goalstream_runtime.telemetry import parent_context, tracer
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +73,12 @@ def subscribe(
     *,
     retry_delay: float = 1.0,
     owns_marker: bool = False,
+    span_name: str | None = None,
 ) -> None:
     """Register a projection of `topic` under consumer group `group_id`.
+
+    Each apply runs in a span named `span_name` (default `<group_id> apply`), a child of the
+    record's `traceparent` (through FastStream's consumer span when the broker has the middleware).
 
     `apply` runs inside `apply_once`, unless `owns_marker`: then it is a `Once` that opens its own
     transaction and writes its own processed marker (tracking's read-model generations).
@@ -93,6 +99,7 @@ def subscribe(
         session_timeout_ms=SESSION_TIMEOUT_MS,
         heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
     )
+    @metrics.instrument_handler(topic, group_id)
     async def handle(body: bytes, msg: KafkaMessage) -> None:
         record = msg.raw_message
         assert not isinstance(record, tuple)
@@ -104,7 +111,17 @@ def subscribe(
         org_id_var.set(envelope.org_id)
         event_id_var.set(str(envelope.event_id))
         try:
-            await apply_event(envelope)
+            with tracer.start_as_current_span(
+                span_name or f"{group_id} apply",
+                context=parent_context(record.headers),
+                attributes={
+                    "goalstream.event_id": str(envelope.event_id),
+                    "goalstream.event_type": envelope.event_type,
+                    "goalstream.org_id": envelope.org_id,
+                },
+            ):
+                if not await apply_event(envelope):
+                    metrics.mark("repeat")
         except TRANSIENT:
             log.warning("transient failure applying event; it will be redelivered", exc_info=True)
             await asyncio.sleep(retry_delay)
@@ -123,5 +140,6 @@ async def dead_letter(broker: KafkaBroker, msg: KafkaMessage, reason: str) -> No
         "dlq_partition": str(record.partition),
         "dlq_offset": str(record.offset),
     }
+    metrics.mark("dead_lettered")
     log.error("record dead-lettered", extra={"reason": reason, "topic": record.topic, "offset": record.offset})
     await broker.publish(record.value or b"", topic=dlq(record.topic), key=record.key, headers=headers)

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from goalstream_contracts import asyncapi
+from goalstream_runtime import metrics
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
@@ -103,6 +104,7 @@ def create_app(title: str, version: str, max_body_bytes: int, readiness: Readine
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    metrics.install(app)  # GET /metrics and request metrics; services add live sources to app.state.metrics
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:

@@ -35,4 +35,11 @@ async def apply_identity(conn: Connection, envelope: Envelope[Payload]) -> None:
 
 
 def subscribe_identity(broker: KafkaBroker, service: str, pool: asyncpg.Pool, group_prefix: str = "goalstream") -> None:
-    subscribe(broker, IDENTITY_EVENTS, f"{group_prefix}-{service}-identity", pool, apply_identity)
+    subscribe(
+        broker,
+        IDENTITY_EVENTS,
+        f"{group_prefix}-{service}-identity",
+        pool,
+        apply_identity,
+        span_name=f"{service} identity apply",
+    )

@@ -24,12 +24,15 @@ from collections.abc import Iterable
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from aiokafka.structs import RecordMetadata
+from opentelemetry.trace import SpanKind
 
 from goalstream_contracts.cloudevents import KafkaRecord
 from goalstream_runtime import watermarks
 from goalstream_runtime.db import Connection, connect, lock_key
 from goalstream_runtime.kafka_admin import ensure_topics
 from goalstream_runtime.settings import RelaySettings
+from goalstream_runtime.telemetry import current_headers, extract, header_map, tracer
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +41,53 @@ async def enqueue(conn: Connection, records: Iterable[KafkaRecord], channel: str
     """Add records to the outbox inside the caller's transaction and wake the relay on commit.
 
     `notify=False` when the transaction has already notified (one NOTIFY per transaction is enough).
+    The current trace context (W3C `traceparent`, `tracestate`) is stored with each record, so the
+    relay's publish continues the trace of the request that wrote it.
     """
-    rows = [(r.topic, r.key, r.value, [[k, v.decode()] for k, v in r.headers]) for r in records]
+    trace_headers = current_headers()
+    rows = [
+        (r.topic, r.key, r.value, _with_trace([[k, v.decode()] for k, v in r.headers], trace_headers)) for r in records
+    ]
     if not rows:
         return
     await conn.executemany("INSERT INTO outbox (topic, message_key, value, headers) VALUES ($1, $2, $3, $4)", rows)
     if notify:
         await conn.execute(f"NOTIFY {channel}")
+
+
+def _with_trace(headers: list[list[str]], trace_headers: dict[str, str]) -> list[list[str]]:
+    if not trace_headers or header_map(headers):  # a record that names its own trace keeps it
+        return headers
+    return headers + [[k, v] for k, v in trace_headers.items()]
+
+
+async def _send(producer: AIOKafkaProducer, row: asyncpg.Record) -> asyncio.Future[RecordMetadata]:
+    """Queue one outbox row on the producer; a row with a stored trace gets a publish span in it."""
+    headers: list[list[str]] = row["headers"]
+    stored = header_map(headers)
+    if not stored:
+        return await _produce(producer, row, headers)
+    with tracer.start_as_current_span(
+        f"{row['topic']} publish",
+        context=extract(stored),
+        kind=SpanKind.PRODUCER,
+        attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"]},
+    ):
+        # The record names the publish span, so consumers' spans hang below it in the same trace.
+        headers = [[k, v] for k, v in headers if k.lower() not in stored]
+        return await _produce(producer, row, headers + [[k, v] for k, v in current_headers().items()])
+
+
+async def _produce(
+    producer: AIOKafkaProducer, row: asyncpg.Record, headers: list[list[str]]
+) -> asyncio.Future[RecordMetadata]:
+    future: asyncio.Future[RecordMetadata] = await producer.send(
+        row["topic"],
+        value=bytes(row["value"]),
+        key=bytes(row["message_key"]),
+        headers=[(k, v.encode()) for k, v in headers],
+    )
+    return future
 
 
 class OutboxRelay:
@@ -157,15 +200,7 @@ class OutboxRelay:
         if not rows:
             return 0
         # Sent in position order: aiokafka keeps per-partition order, and the key is the organisation.
-        futures = [
-            await producer.send(
-                r["topic"],
-                value=bytes(r["value"]),
-                key=bytes(r["message_key"]),
-                headers=[(k, v.encode()) for k, v in r["headers"]],
-            )
-            for r in rows
-        ]
+        futures = [await _send(producer, r) for r in rows]
         acked = await asyncio.gather(*futures)
         async with conn.transaction():
             await conn.execute(

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -76,9 +77,14 @@ async def start_broker(broker: KafkaBroker, settings: ServiceSettings) -> None:
 
 
 def kafka_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
-    """The service's FastStream broker, logging through the JSON log lines like everything else."""
+    """The service's FastStream broker, logging through the JSON log lines like everything else.
+
+    Its telemetry middleware continues each record's `traceparent` in a consumer span (and puts
+    the current one on what the broker publishes).
+    """
     return KafkaBroker(
         settings.kafka_bootstrap,
         client_id=f"goalstream-{service}{settings.instance_id}",
         logger=logging.getLogger("faststream"),
+        middlewares=[KafkaTelemetryMiddleware(include_messages_counters=False)],
     )

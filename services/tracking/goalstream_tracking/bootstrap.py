@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import FastAPI
 
 from goalstream_contracts.topics import GOAL_EVENTS
+from goalstream_runtime import metrics
 from goalstream_runtime.consumers import subscribe
 from goalstream_runtime.db import create_pool, migrate, pings
 from goalstream_runtime.http import create_app
@@ -19,6 +20,7 @@ from goalstream_runtime.settings import kafka_broker, start_broker
 from goalstream_tracking.adapters import generations
 from goalstream_tracking.adapters.projection import apply_live
 from goalstream_tracking.entrypoints import dashboard, http, lag
+from goalstream_tracking.entrypoints.metrics import add_breach_metrics
 from goalstream_tracking.service_layer.queries import Tracking
 from goalstream_tracking.settings import TrackingSettings
 
@@ -41,12 +43,17 @@ def build_app(settings: TrackingSettings, clock: Callable[[], datetime] = utc_no
             await generations.ensure_live(conn)
         app.state.tracking = Tracking(pool=pool, clock=clock)
         prefix = settings.consumer_group_prefix
-        subscribe(broker, GOAL_EVENTS, f"{prefix}-tracking", pool, apply_live, owns_marker=True)
+        subscribe(
+            broker, GOAL_EVENTS, f"{prefix}-tracking", pool, apply_live, owns_marker=True, span_name="tracking apply"
+        )
         subscribe_identity(broker, "tracking", pool, prefix)
         await start_broker(broker, settings)
         app.state.lag_monitor = LagMonitor(
             settings.kafka_bootstrap, f"{prefix}-tracking", [GOAL_EVENTS], cache_seconds=settings.lag_cache_seconds
         )
+        metrics.add_database(app.state.metrics, pool)
+        metrics.add_lag(app.state.metrics, app.state.lag_monitor)
+        add_breach_metrics(app.state.metrics, pool)
         try:
             yield
         finally:

@@ -20,6 +20,7 @@ from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.registry import decode_payload
 from goalstream_runtime.db import Connection, lock_key
 from goalstream_runtime.outbox import enqueue
+from goalstream_runtime.telemetry import tracer
 
 SOURCE = "/goalstream/goals"
 OUTBOX_CHANNEL = "goals_outbox"
@@ -81,60 +82,67 @@ async def append(
     `first_in_transaction=False` tells a later append of the same transaction (and organisation)
     that the lock is held and the relay notified. With `event_ids` the append is idempotent: if
     those events are already stored in this stream (a retried request), they are returned and
-    nothing is written.
+    nothing is written. It runs in a `goals append` span, whose context the outbox stores with the
+    records (`traceparent`), so the relay's publish and every consumer continue the same trace.
     """
     if not payloads:
         return []
-    if first_in_transaction:  # later appends of the same transaction already hold the lock
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(f"org:{org_id}"))
-    if event_ids is not None:
-        stored = await conn.fetch(
-            "SELECT * FROM events WHERE event_id = ANY($1::uuid[]) ORDER BY stream_version", event_ids
+    with tracer.start_as_current_span(
+        "goals append",
+        attributes={"goalstream.org_id": org_id, "goalstream.stream_id": stream_id, "goalstream.events": len(payloads)},
+    ):
+        if first_in_transaction:  # later appends of the same transaction already hold the lock
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(f"org:{org_id}"))
+        if event_ids is not None:
+            stored = await conn.fetch(
+                "SELECT * FROM events WHERE event_id = ANY($1::uuid[]) ORDER BY stream_version", event_ids
+            )
+            if stored:
+                if len(stored) != len(payloads) or any(r["stream_id"] != stream_id for r in stored):
+                    raise ConcurrencyError(stream_id, expected_version, -1)
+                return [_envelope(r) for r in stored]
+        actual = await conn.fetchval(
+            "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id
         )
-        if stored:
-            if len(stored) != len(payloads) or any(r["stream_id"] != stream_id for r in stored):
-                raise ConcurrencyError(stream_id, expected_version, -1)
-            return [_envelope(r) for r in stored]
-    actual = await conn.fetchval("SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id)
-    if actual != expected_version:
-        raise ConcurrencyError(stream_id, expected_version, actual)
-    ids = event_ids or [uuid.uuid4() for _ in payloads]
-    envelopes = [
-        Envelope[Payload].new(
-            p,
-            event_id=ids[i],
-            org_id=org_id,
-            stream_id=stream_id,
-            stream_version=expected_version + i + 1,
-            occurred_at=occurred_at,
-            source=SOURCE,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-        )
-        for i, p in enumerate(payloads)
-    ]
-    rows: list[tuple[Any, ...]] = [
-        (
-            e.event_id,
-            e.org_id,
-            e.stream_id,
-            e.stream_version,
-            e.event_type,
-            e.schema_version,
-            e.occurred_at,
-            e.correlation_id,
-            e.causation_id,
-            e.payload.model_dump(mode="json"),
-        )
-        for e in envelopes
-    ]
-    try:
-        await conn.executemany(
-            "INSERT INTO events (event_id, org_id, stream_id, stream_version, event_type, schema_version,"
-            " occurred_at, correlation_id, causation_id, payload) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-            rows,
-        )
-    except asyncpg.UniqueViolationError as exc:
-        raise ConcurrencyError(stream_id, expected_version, -1) from exc
-    await enqueue(conn, [to_kafka(e) for e in envelopes], OUTBOX_CHANNEL, notify=first_in_transaction)
-    return envelopes
+        if actual != expected_version:
+            raise ConcurrencyError(stream_id, expected_version, actual)
+        ids = event_ids or [uuid.uuid4() for _ in payloads]
+        envelopes = [
+            Envelope[Payload].new(
+                p,
+                event_id=ids[i],
+                org_id=org_id,
+                stream_id=stream_id,
+                stream_version=expected_version + i + 1,
+                occurred_at=occurred_at,
+                source=SOURCE,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+            )
+            for i, p in enumerate(payloads)
+        ]
+        rows: list[tuple[Any, ...]] = [
+            (
+                e.event_id,
+                e.org_id,
+                e.stream_id,
+                e.stream_version,
+                e.event_type,
+                e.schema_version,
+                e.occurred_at,
+                e.correlation_id,
+                e.causation_id,
+                e.payload.model_dump(mode="json"),
+            )
+            for e in envelopes
+        ]
+        try:
+            await conn.executemany(
+                "INSERT INTO events (event_id, org_id, stream_id, stream_version, event_type, schema_version,"
+                " occurred_at, correlation_id, causation_id, payload) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+                rows,
+            )
+        except asyncpg.UniqueViolationError as exc:
+            raise ConcurrencyError(stream_id, expected_version, -1) from exc
+        await enqueue(conn, [to_kafka(e) for e in envelopes], OUTBOX_CHANNEL, notify=first_in_transaction)
+        return envelopes

@@ -16,6 +16,7 @@ from goalstream_contracts.topics import MEASUREMENTS
 from goalstream_goals.entrypoints.schemas import to_measurement
 from goalstream_goals.service_layer.goals import GoalsService
 from goalstream_goals.service_layer.measurements import record_measurements
+from goalstream_runtime import metrics
 from goalstream_runtime.consumers import HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS, TRANSIENT, dead_letter
 from goalstream_runtime.logs import org_id_var
 
@@ -37,6 +38,7 @@ def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_pre
         session_timeout_ms=SESSION_TIMEOUT_MS,
         heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
     )
+    @metrics.instrument_handler(MEASUREMENTS, f"{group_prefix}-goals-measurements")
     async def on_measurement(body: bytes, msg: KafkaMessage) -> None:
         record = msg.raw_message
         assert not isinstance(record, tuple)
@@ -64,3 +66,5 @@ def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_pre
         rejected = [o for o in result.outcomes if o.status == "rejected"]
         if rejected:
             await dead_letter(broker, msg, rejected[0].reason or "rejected")
+        elif all(o.status == "duplicate" for o in result.outcomes):
+            metrics.mark("repeat")

@@ -36,6 +36,8 @@ class ClaimedDelivery:
     subscription_enabled: bool
     # A rotated-out secret still in its overlap window: it signs too (see subscriptions.rotate_secret).
     previous_secret: str | None = None
+    # The W3C trace headers of the fan-out that created it (traceparent, tracestate); None: no trace.
+    trace_context: dict[str, str] | None = None
 
 
 async def insert_pending(
@@ -48,14 +50,20 @@ async def insert_pending(
     correlation_id: uuid.UUID,
     body: bytes,
     first_wait: float,
+    trace_context: dict[str, str] | None = None,
 ) -> None:
     """One pending delivery per subscription; a (subscription, event) that has one already keeps it."""
-    rows = [(uuid.uuid4(), org_id, s, event_id, event_type, correlation_id, body, first_wait) for s in subscription_ids]
+    trace = trace_context or None
+    rows = [
+        (uuid.uuid4(), org_id, s, event_id, event_type, correlation_id, body, first_wait, trace)
+        for s in subscription_ids
+    ]
     if not rows:
         return
     await conn.executemany(
         "INSERT INTO deliveries (id, org_id, subscription_id, event_id, event_type, correlation_id, body,"
-        " next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))"
+        " next_attempt_at, trace_context)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8), $9)"
         " ON CONFLICT (subscription_id, event_id) DO NOTHING",
         rows,
     )
@@ -71,7 +79,8 @@ async def claim_due(pool: asyncpg.Pool, limit: int, lease_seconds: float) -> lis
         " FROM due, subscriptions s WHERE d.id = due.id AND s.id = d.subscription_id"
         " RETURNING d.id, d.org_id, d.subscription_id, d.event_id, d.event_type, d.correlation_id, d.body,"
         " d.attempts, s.channel, s.target, s.secret, s.disabled_at IS NULL AS subscription_enabled,"
-        " CASE WHEN s.previous_secret_expires_at > now() THEN s.previous_secret END AS previous_secret",
+        " CASE WHEN s.previous_secret_expires_at > now() THEN s.previous_secret END AS previous_secret,"
+        " d.trace_context",
         limit,
         lease_seconds,
     )
@@ -148,3 +157,15 @@ async def reopen(conn: Connection, delivery_id: uuid.UUID) -> None:
         delivery_id,
     )
     await conn.execute(f"NOTIFY {WAKE_CHANNEL}")
+
+
+async def queue_depth(pool: asyncpg.Pool, timeout: float = 2.0) -> tuple[int, int, int]:
+    """(pending, of which due now, dead): counted on the partial indexes deliveries_due and deliveries_dead."""
+    row = await pool.fetchrow(
+        "SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending') AS pending,"
+        " (SELECT count(*) FROM deliveries WHERE status = 'pending' AND next_attempt_at <= now()) AS due,"
+        " (SELECT count(*) FROM deliveries WHERE status = 'dead') AS dead",
+        timeout=timeout,
+    )
+    assert row is not None
+    return int(row["pending"]), int(row["due"]), int(row["dead"])

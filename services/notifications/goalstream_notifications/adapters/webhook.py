@@ -11,6 +11,7 @@ from standardwebhooks import Webhook
 
 from goalstream_notifications.adapters.egress import EgressGuard, GuardedTransport
 from goalstream_notifications.domain.retry import RETRY_AFTER_STATUSES, AttemptResult, parse_retry_after
+from goalstream_runtime.telemetry import current_headers
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ class WebhookSender:
 
         `previous_secret` (a rotated-out secret still in its overlap window) signs as well.
         """
-        headers = signed_headers(message_id, secret, body.decode(), now, previous_secret)
+        # The receiver may continue the trace: `traceparent` is outside the signed content.
+        headers = signed_headers(message_id, secret, body.decode(), now, previous_secret) | current_headers()
         try:
             # httpx's timeout bounds each phase (connect, each read...); this bounds the whole attempt,
             # which must end within the claim lease or another worker would send it again.

@@ -14,5 +14,5 @@ SERVICE = "notifications"
 
 
 def subscribe_goal_events(broker: KafkaBroker, pool: asyncpg.Pool, fan_out: FanOut, group_prefix: str) -> None:
-    subscribe(broker, GOAL_EVENTS, f"{group_prefix}-{SERVICE}", pool, fan_out)
+    subscribe(broker, GOAL_EVENTS, f"{group_prefix}-{SERVICE}", pool, fan_out, span_name="notifications fan-out")
     subscribe_identity(broker, SERVICE, pool, group_prefix)

@@ -35,6 +35,7 @@ from goalstream_notifications.domain.retry import (
 )
 from goalstream_notifications.service_layer.subscriptions import disable_subscription
 from goalstream_runtime.db import connect
+from goalstream_runtime.telemetry import extract, tracer
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +103,29 @@ class DeliveryWorker:
         return len(batch)
 
     async def _deliver(self, delivery: ClaimedDelivery) -> None:
-        if not delivery.subscription_enabled:
-            async with self.pool.acquire() as conn:
-                await deliveries.cancel(conn, delivery.id, "subscription disabled")
-            return
-        result = await self._send(delivery)
-        outcome = decide(self.schedule, delivery.attempts + 1, result, self.rng)
-        await self._conclude(delivery, result, outcome)
+        # Continues the trace stored at fan-out: the request that caused the event, across Kafka.
+        with tracer.start_as_current_span(
+            "notifications deliver",
+            context=extract(delivery.trace_context),
+            attributes={
+                "goalstream.delivery_id": str(delivery.id),
+                "goalstream.event_id": str(delivery.event_id),
+                "goalstream.event_type": delivery.event_type,
+                "goalstream.org_id": delivery.org_id,
+                "goalstream.channel": delivery.channel,
+                "goalstream.attempt": delivery.attempts + 1,
+            },
+        ) as span:
+            if not delivery.subscription_enabled:
+                async with self.pool.acquire() as conn:
+                    await deliveries.cancel(conn, delivery.id, "subscription disabled")
+                return
+            result = await self._send(delivery)
+            if result.status_code is not None:
+                span.set_attribute("http.response.status_code", result.status_code)
+            outcome = decide(self.schedule, delivery.attempts + 1, result, self.rng)
+            span.set_attribute("goalstream.outcome", type(outcome).__name__)
+            await self._conclude(delivery, result, outcome)
 
     async def _send(self, delivery: ClaimedDelivery) -> AttemptResult:
         """One attempt on the subscription's channel; the body was rendered for that channel at fan-out."""

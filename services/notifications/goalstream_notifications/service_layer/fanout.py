@@ -23,6 +23,7 @@ from goalstream_notifications.domain.retry import RetrySchedule
 from goalstream_notifications.domain.subscription import Channel, event_goal_id, event_severity, matches
 from goalstream_runtime.consumers import Rejected
 from goalstream_runtime.db import Connection
+from goalstream_runtime.telemetry import current_headers
 
 
 class FanOut:
@@ -57,6 +58,7 @@ class FanOut:
         if goal_id is not None and wanted.keys() - {"webhook"}:
             goal = await goal_tree.info(conn, envelope.org_id, goal_id)
         first_wait = self.schedule.wait_before(0, self.rng) or 0.0
+        trace_context = current_headers()  # the worker's send continues this trace
         for channel, subscription_ids in sorted(wanted.items()):
             await deliveries.insert_pending(
                 conn,
@@ -67,6 +69,7 @@ class FanOut:
                 correlation_id=envelope.correlation_id,
                 body=self._render(channel, envelope, goal),
                 first_wait=first_wait,
+                trace_context=trace_context,
             )
 
     def _render(self, channel: Channel, envelope: Envelope[Payload], goal: GoalInfo | None) -> bytes:

@@ -7,6 +7,8 @@ counts on), so a change deep in the tree reaches every ancestor in the same tran
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import asyncpg
 
 from goalstream_contracts.base import Payload
@@ -14,6 +16,7 @@ from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.events import GoalEvent, LadderEvent, MeasurementRecorded
 from goalstream_runtime.consumers import Rejected
 from goalstream_runtime.db import Connection
+from goalstream_runtime.metrics import PROJECTION_LATENCY
 from goalstream_tracking.adapters import generations, store
 from goalstream_tracking.domain.ladder import evolve_ladder
 from goalstream_tracking.domain.node import evolve_node
@@ -95,4 +98,7 @@ async def apply_live(pool: asyncpg.Pool, envelope: Envelope[Payload]) -> bool:
         schema = await generations.live_name(conn, lock="share")
         if schema is None:
             raise RuntimeError("tracking has no live read-model generation")
-        return await project(conn, schema, envelope)
+        applied = await project(conn, schema, envelope)
+    if applied:  # committed: the read models show the event from now on
+        PROJECTION_LATENCY.observe(max((datetime.now(UTC) - envelope.occurred_at).total_seconds(), 0.0))
+    return applied

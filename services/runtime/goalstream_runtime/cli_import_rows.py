@@ -1,0 +1,172 @@
+"""Reading and checking the rows of a measurement export (CSV or JSON lines) for `goalstream import`.
+
+Pure and streaming: `read_rows` yields one row at a time with its line number, `check_row` turns a
+row into the body of one `POST /v1/measurements` item or a reason naming what is wrong.
+
+A row without an `id` gets `imp_<sha256 of its content>`: metric, value, observed_at (as an
+instant), source, goal_id, comment and confidence. Importing the same file again therefore sends
+the same ids and lands nothing new; two identical rows in one file are one measurement (the second
+is reported as a duplicate).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REQUIRED = ("metric", "value", "observed_at")
+OPTIONAL = ("id", "source", "goal_id", "comment", "confidence")
+MAX_LENGTHS = {"id": 200, "metric": 200, "source": 200, "goal_id": 100, "comment": 2000}
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported (unreadable, no header, a required column missing)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int  # 1-based line of the file where the row starts
+    fields: dict[str, Any] | None  # None: the line could not be parsed at all
+    problem: str | None = None  # why `fields` is None
+
+
+def count_rows(path: Path, fmt: str) -> int:
+    """The number of data rows, for the progress bar (physical lines; a multi-line CSV cell counts more)."""
+    lines, last = 0, b"\n"
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    lines += last != b"\n"
+    return max(lines - (1 if fmt == "csv" else 0), 0)
+
+
+def read_rows(path: Path, fmt: str) -> Iterator[Row]:
+    """The rows of the file, one at a time; blank lines are skipped."""
+    if fmt == "csv":
+        yield from _read_csv(path)
+    else:
+        yield from _read_jsonl(path)
+
+
+def _read_csv(path: Path) -> Iterator[Row]:
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            raise ImportFileError(f"{path} is empty: expected a header row with {', '.join(REQUIRED)}")
+        names = [h.strip().lower() for h in header]
+        missing = [c for c in REQUIRED if c not in names]
+        if missing:
+            raise ImportFileError(f"the header row lacks the column(s) {', '.join(missing)}")
+        start = reader.line_num + 1
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(names):
+                yield Row(line, None, f"has {len(cells)} fields, the header has {len(names)}")
+                continue
+            yield Row(line, dict(zip(names, cells, strict=True)))
+
+
+def _read_jsonl(path: Path) -> Iterator[Row]:
+    with path.open(encoding="utf-8-sig") as f:
+        for line, text in enumerate(f, start=1):
+            if not text.strip():
+                continue
+            try:
+                data = json.loads(text, parse_constant=_no_constant)
+            except ValueError as exc:
+                yield Row(line, None, f"is not valid JSON ({exc})")
+                continue
+            if not isinstance(data, dict):
+                yield Row(line, None, "is not a JSON object")
+                continue
+            yield Row(line, {str(k).lower(): v for k, v in data.items()})
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"{name} {value!r} is not a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} {value!r} is not a finite number (NaN and Infinity are refused)")
+    return number
+
+
+def _instant(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"observed_at {value!r} is not an ISO-8601 time") from None
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"observed_at {value!r} has no timezone (add Z or +hh:mm)")
+    return when
+
+
+def check_row(fields: dict[str, Any], default_source: str | None = None) -> dict[str, Any]:
+    """The measurement for one row; raises ValueError with the reason when the row is invalid."""
+    values = {name: _text(fields.get(name)) for name in REQUIRED + OPTIONAL}
+    for name in REQUIRED:
+        if values[name] is None:
+            raise ValueError(f"missing {name}")
+    for name, most in MAX_LENGTHS.items():
+        text = values[name]
+        if text is not None and len(text) > most:
+            raise ValueError(f"{name} is longer than {most} characters")
+    raw_value = fields["value"] if isinstance(fields.get("value"), int | float) else values["value"]
+    value = _number("value", raw_value)
+    observed_at = _instant(str(values["observed_at"]))
+    item: dict[str, Any] = {
+        "metric": values["metric"],
+        "value": value,
+        "observed_at": observed_at.isoformat(),
+        "source": values["source"] or default_source,
+    }
+    if values["confidence"] is not None:
+        confidence = _number("confidence", values["confidence"])
+        if not 0 <= confidence <= 1:
+            raise ValueError(f"confidence {confidence} is not between 0 and 1")
+        item["confidence"] = confidence
+    for name in ("goal_id", "comment"):
+        if values[name] is not None:
+            item[name] = values[name]
+    item = {k: v for k, v in item.items() if v is not None}
+    item["id"] = values["id"] or content_id(item, observed_at)
+    return item
+
+
+def content_id(item: dict[str, Any], observed_at: datetime) -> str:
+    """The deterministic id of a row without one: a hash of what it says, not where it is."""
+    parts = [
+        item["metric"],
+        repr(float(item["value"])),
+        observed_at.astimezone(UTC).isoformat(),
+        item.get("source") or "",
+        item.get("goal_id") or "",
+        item.get("comment") or "",
+        repr(item["confidence"]) if "confidence" in item else "",
+    ]
+    return "imp_" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]

@@ -1,0 +1,162 @@
+"""`goalstream tail` (live events, for ops) and `goalstream lag` (consumer lag per group)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from aiokafka import AIOKafkaConsumer
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from rich.console import Console
+from rich.table import Table
+
+from goalstream_contracts.cloudevents import ContractError, from_kafka
+from goalstream_contracts.envelope import Envelope
+from goalstream_contracts.topics import GOAL_EVENTS, IDENTITY_EVENTS, MEASUREMENTS, NOTIFICATION_EVENTS
+from goalstream_runtime.lag import LagMonitor, LagSnapshot
+
+TOPICS = {"goals": GOAL_EVENTS, "notifications": NOTIFICATION_EVENTS, "identity": IDENTITY_EVENTS}
+
+
+class CliSettings(BaseSettings):
+    """What the operator commands read from the environment (the services' variables); options override."""
+
+    model_config = SettingsConfigDict(env_prefix="GOALSTREAM_", extra="ignore")
+
+    kafka_bootstrap: str | None = Field(default=None, description="Kafka bootstrap servers, host:port[,...]")
+    consumer_group_prefix: str = Field(default="goalstream", description="the services' consumer group prefix")
+
+
+def bootstrap_of(option: str | None) -> str:
+    bootstrap = option or CliSettings().kafka_bootstrap
+    if not bootstrap:
+        raise typer.BadParameter("set GOALSTREAM_KAFKA_BOOTSTRAP or pass --bootstrap", param_hint="--bootstrap")
+    return bootstrap
+
+
+def default_groups(prefix: str) -> dict[str, list[str]]:
+    """The three services' consumer groups and the topics each consumes."""
+    return {
+        f"{prefix}-goals-measurements": [MEASUREMENTS],
+        f"{prefix}-tracking": [GOAL_EVENTS],
+        f"{prefix}-notifications": [GOAL_EVENTS],
+        f"{prefix}-tracking-identity": [IDENTITY_EVENTS],
+        f"{prefix}-notifications-identity": [IDENTITY_EVENTS],
+    }
+
+
+def matches(envelope: Envelope[Any], types: list[str], goal: str | None, org: str | None) -> bool:
+    subject = envelope.payload.subject()
+    return (
+        (not types or envelope.event_type in types)
+        and (goal is None or goal in (subject, envelope.stream_id))
+        and (org is None or envelope.org_id == org)
+    )
+
+
+def describe(envelope: Envelope[Any]) -> str:
+    """One line: time, type, organisation, subject and the payload's scalar fields."""
+    fields = envelope.payload.model_dump(mode="json")
+    shown = " ".join(f"{k}={v}" for k, v in fields.items() if isinstance(v, str | int | float | bool) and k != "id")
+    when = envelope.occurred_at.isoformat(timespec="seconds")
+    return f"{when} {envelope.event_type} org={envelope.org_id} subject={envelope.payload.subject()} {shown}"
+
+
+async def tail_events(
+    bootstrap: str, topics: list[str], from_beginning: bool, limit: int | None, keep: Callable[[Envelope[Any]], bool]
+) -> int:
+    consumer = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap,
+        group_id=None,  # no group: nothing is committed, nobody else's offsets move
+        enable_auto_commit=False,
+        auto_offset_reset="earliest" if from_beginning else "latest",
+    )
+    console, shown = Console(highlight=False, soft_wrap=True), 0
+    await consumer.start()
+    try:
+        async for record in consumer:
+            try:
+                envelope = from_kafka(record.headers, record.value)
+            except ContractError as exc:
+                console.print(f"[yellow]undecodable record {record.topic}@{record.offset}: {exc}[/]")
+                continue
+            if keep(envelope):
+                console.print(describe(envelope), markup=False)
+                shown += 1
+                if limit is not None and shown >= limit:
+                    break
+    finally:
+        await consumer.stop()
+    return shown
+
+
+def tail_command(
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap (default: GOALSTREAM_KAFKA_BOOTSTRAP)")] = None,
+    topic: Annotated[
+        list[str] | None, typer.Option(help="goals (default), notifications, identity; repeatable")
+    ] = None,
+    type_: Annotated[list[str] | None, typer.Option("--type", help="only this event type, e.g. GoalSet")] = None,
+    goal: Annotated[str | None, typer.Option(help="only events of this goal (the subject)")] = None,
+    org: Annotated[str | None, typer.Option(help="only events of this organisation")] = None,
+    from_beginning: Annotated[bool, typer.Option("--from-beginning", help="start at the oldest record")] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="stop after this many events")] = None,
+) -> None:
+    """Print live events, one line each, until Ctrl-C (or --limit)."""
+    names = topic or ["goals"]
+    unknown = [n for n in names if n not in TOPICS]
+    if unknown:
+        raise typer.BadParameter(f"unknown topic {unknown[0]!r}: one of {', '.join(TOPICS)}", param_hint="--topic")
+    types = type_ or []
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            tail_events(
+                bootstrap_of(bootstrap),
+                [TOPICS[n] for n in names],
+                from_beginning,
+                limit,
+                lambda e: matches(e, types, goal, org),
+            )
+        )
+
+
+async def measure(bootstrap: str, groups: dict[str, list[str]]) -> list[LagSnapshot]:
+    snapshots = []
+    for group, topics in groups.items():
+        monitor = LagMonitor(bootstrap, group, topics)
+        try:
+            snapshots.append(await monitor.snapshot())
+        finally:
+            await monitor.close()
+    return snapshots
+
+
+def lag_command(
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap (default: GOALSTREAM_KAFKA_BOOTSTRAP)")] = None,
+    group: Annotated[list[str] | None, typer.Option(help="a consumer group (default: the services')")] = None,
+    topic: Annotated[list[str] | None, typer.Option(help="topics of --group groups (default: goal events)")] = None,
+) -> None:
+    """Consumer lag per group and partition, in messages and seconds."""
+    prefix = CliSettings().consumer_group_prefix
+    groups = {g: topic or [GOAL_EVENTS] for g in group} if group else default_groups(prefix)
+    snapshots = asyncio.run(measure(bootstrap_of(bootstrap), groups))
+    table = Table(title="consumer lag")
+    for name, justify in (("group", "left"), ("topic", "left"), ("partition", "right"), ("committed", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("end", justify="right")
+    table.add_column("lag (messages)", justify="right")
+    table.add_column("lag (seconds)", justify="right")
+    for snapshot in snapshots:
+        if not snapshot.partitions:
+            table.add_row(snapshot.group, "(no topic yet)", "", "", "", "0", "0")
+        for p in snapshot.partitions:
+            seconds = "?" if p.lag_seconds is None else f"{p.lag_seconds:.1f}"
+            committed = "-" if p.committed is None else str(p.committed)
+            table.add_row(
+                snapshot.group, p.topic, str(p.partition), committed, str(p.end), str(p.lag_messages), seconds
+            )
+    Console(width=200).print(table)

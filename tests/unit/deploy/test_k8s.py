@@ -1,0 +1,152 @@
+"""deploy/k8s checked statically (no cluster here): every manifest parses, the kustomization lists
+them all, each Deployment runs its service on the settings' port with /health and /ready probes and
+a /metrics scrape annotation, the ConfigMap and Secret set every setting the services read that has
+no default (and their values pass the settings' validation), and topics agree with the contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from goalstream_contracts.topics import ALL_TOPICS
+from tests.unit.deploy.common import (
+    BUILDERS,
+    K8S,
+    SETTINGS,
+    build_settings,
+    http_port,
+    known_variables,
+    load_all_yaml,
+    load_yaml,
+    routes,
+    variables,
+)
+
+
+def _manifests() -> list[dict[str, Any]]:
+    return [
+        doc for path in sorted(K8S.glob("*.yaml")) if path.name != "kustomization.yaml" for doc in load_all_yaml(path)
+    ]
+
+
+def _find(kind: str, name: str) -> dict[str, Any]:
+    matches = [doc for doc in _manifests() if doc["kind"] == kind and doc["metadata"]["name"] == name]
+    assert len(matches) == 1, f"{kind}/{name}: {len(matches)} found"
+    return matches[0]
+
+
+def _container(service: str) -> dict[str, Any]:
+    container: dict[str, Any] = _find("Deployment", f"goalstream-{service}")["spec"]["template"]["spec"]["containers"][
+        0
+    ]
+    return container
+
+
+def _config() -> dict[str, str]:
+    data: dict[str, str] = _find("ConfigMap", "goalstream-config")["data"]
+    return data
+
+
+def _secret() -> dict[str, str]:
+    data: dict[str, str] = _find("Secret", "goalstream-secrets")["stringData"]
+    return data
+
+
+def _environment(service: str) -> dict[str, str]:
+    """What the service's container sees: the ConfigMap, the Secret, then its own env (expanded)."""
+    container = _container(service)
+    refs = {source.get("configMapRef", source.get("secretRef", {})).get("name") for source in container["envFrom"]}
+    assert refs == {"goalstream-config", "goalstream-secrets"}
+    env = {**_config(), **_secret()}
+    for item in container["env"]:
+        value = "pod-0" if "valueFrom" in item else str(item["value"])
+        for name, known in env.items():
+            value = value.replace(f"$({name})", known)
+        env[item["name"]] = value
+    return env
+
+
+def test_every_manifest_parses_and_the_kustomization_lists_them_all() -> None:
+    kustomization = load_yaml(K8S / "kustomization.yaml")
+    on_disk = {path.name for path in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+    assert set(kustomization["resources"]) == on_disk
+    for doc in _manifests():
+        assert {"apiVersion", "kind", "metadata"} <= set(doc)
+    images = {image["name"] for image in kustomization["images"]}
+    for service in SETTINGS:
+        assert _container(service)["image"] in images
+
+
+@pytest.mark.parametrize("service", list(SETTINGS))
+def test_the_deployment_runs_the_service_on_its_port_with_probes(service: str) -> None:
+    deployment = _find("Deployment", f"goalstream-{service}")
+    container = _container(service)
+    port = http_port(service)
+    assert container["command"] == ["python", "-m", f"goalstream_{service}"]
+    assert container["ports"] == [{"name": "http", "containerPort": port}]
+    assert _environment(service)["GOALSTREAM_HTTP_PORT"] == str(port)
+    assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
+    assert container["startupProbe"]["httpGet"] == {"path": "/health", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "http"}
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+    assert "memory" in container["resources"]["limits"]
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/port"] == str(port) and annotations["prometheus.io/path"] == "/metrics"
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    service_manifest = _find("Service", f"goalstream-{service}")
+    assert service_manifest["spec"]["selector"].items() <= labels.items()
+    assert service_manifest["spec"]["ports"] == [{"name": "http", "port": port, "targetPort": "http"}]
+
+
+@pytest.mark.parametrize("service", list(SETTINGS))
+def test_the_probed_and_scraped_routes_exist(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = build_settings(monkeypatch, service, _environment(service))
+    assert {"/health", "/ready", "/metrics"} <= routes(BUILDERS[service](settings))
+
+
+@pytest.mark.parametrize("service", list(SETTINGS))
+def test_every_setting_the_service_reads_is_set_or_defaulted(service: str) -> None:
+    env = _environment(service)
+    for variable, required in variables(SETTINGS[service]).items():
+        assert variable in env or not required, f"{service}: {variable} is required and not set"
+
+
+@pytest.mark.parametrize("service", list(SETTINGS))
+def test_the_values_pass_the_settings_validation(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = build_settings(monkeypatch, service, _environment(service))
+    assert settings.http_port == http_port(service)
+    assert settings.http_host == "0.0.0.0"
+
+
+def test_the_config_sets_only_variables_the_services_read_and_keeps_secrets_in_the_secret() -> None:
+    assert all(isinstance(value, str) for value in {**_config(), **_secret()}.values())
+    unknown = {name for name in {**_config(), **_secret()} if name.startswith("GOALSTREAM_")} - known_variables()
+    assert not unknown, f"no settings class reads {sorted(unknown)}"
+    assert "GOALSTREAM_DATABASE_URL" in _secret() and "GOALSTREAM_DATABASE_URL" not in _config()
+    assert not {"GOALSTREAM_SMTP_PASSWORD", "GOALSTREAM_DEMO_API_KEY"} & set(_config())
+
+
+def test_the_topics_are_those_of_the_contract_and_every_pod_waits_for_them() -> None:
+    topics = _find("ConfigMap", "goalstream-topics")["data"]
+    assert topics["topics"].split() == list(ALL_TOPICS)
+    job = _find("Job", "goalstream-topics")["spec"]["template"]["spec"]
+    assert job["containers"][0]["command"] == ["/bin/sh", "/topics/create.sh"]
+    assert '--partitions "$GOALSTREAM_TOPIC_PARTITIONS"' in topics["create.sh"]
+    assert {"name": "topics", "configMap": {"name": "goalstream-topics"}} in job["volumes"]
+    for service in SETTINGS:
+        pod = _find("Deployment", f"goalstream-{service}")["spec"]["template"]["spec"]
+        assert pod["initContainers"][0]["command"] == ["/bin/sh", "/topics/wait.sh"]
+        assert {"name": "topics", "configMap": {"name": "goalstream-topics"}} in pod["volumes"]
+        assert "wait.sh" in topics
+
+
+def test_consumer_scaling_stops_at_the_partition_count() -> None:
+    partitions = int(_config()["GOALSTREAM_TOPIC_PARTITIONS"])
+    for service in SETTINGS:
+        hpa = _find("HorizontalPodAutoscaler", f"goalstream-{service}")["spec"]
+        assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"goalstream-{service}"}
+        assert 1 <= hpa["minReplicas"] <= hpa["maxReplicas"]
+        if service != "goals":  # goals' replicas beyond the partitions still serve HTTP commands
+            assert hpa["maxReplicas"] <= partitions, f"{service}: replicas beyond {partitions} partitions idle"
