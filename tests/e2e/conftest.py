@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from goalstream_runtime.auth import new_api_key
-from tests.support.infra import Endpoints, create_database
+from tests.support.infra import Endpoints, create_database, start_groups_at_end
 from tests.support.processes import ServiceProcess
 
 
@@ -46,6 +46,7 @@ def platform(infra: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
         # The tests' webhook receivers listen on loopback, which notifications' egress guard refuses by default.
         "GOALSTREAM_EGRESS_ALLOW": '["127.0.0.0/8", "::1/128"]',
     }
+    asyncio.run(start_groups_at_end(infra.kafka_bootstrap, env["GOALSTREAM_CONSUMER_GROUP_PREFIX"]))
     logs: Path = tmp_path_factory.mktemp("service-logs")
     services = [ServiceProcess(name, env, logs) for name in ("goals", "tracking", "notifications")]
     try:

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import os
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import Platform
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.e2e
 NOW = datetime.now(UTC)
+T = TypeVar("T")
 ROWS = 100_000
 
 
@@ -223,3 +228,27 @@ def test_admin_creates_an_organisation_whose_key_works(platform: Platform) -> No
     assert httpx.get(f"{platform.goals.url}/v1/goals/{goal_id}", headers=reader, timeout=30).status_code == 401
     assert goalstream("admin", "key", "revoke", key_id, env=env, timeout=60).returncode == 1
     assert goalstream("admin", "key", "issue", "org-nobody", env=env, timeout=60).returncode == 1
+
+
+def test_tracking_rebuild_switches_to_a_fresh_generation_with_the_same_answers(platform: Platform) -> None:
+    goal_id = create_goal(platform, f"rebuild.{uuid.uuid4().hex[:6]}")
+
+    def progress() -> dict[str, object] | None:
+        response = httpx.get(f"{platform.tracking.url}/v1/goals/{goal_id}/progress", headers=platform.auth)
+        if response.status_code != 200 or response.json()["status"] is None:
+            return None  # not yet applied, or its first status not yet
+        return {k: v for k, v in response.json().items() if k not in ("as_of", "expected_progress")}
+
+    before = asyncio.run(eventually(_async_of(progress), 60, "the goal and its first status in tracking"))
+    env = {"GOALSTREAM_DATABASE_URL": platform.database_url, "GOALSTREAM_KAFKA_BOOTSTRAP": platform.kafka_bootstrap}
+    result = goalstream("tracking", "rebuild", env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "rebuilding read models" in result.stderr and "live generation is now tracking_rm_" in result.stderr
+    assert progress() == before
+
+
+def _async_of(probe: Callable[[], T | None]) -> Callable[[], Awaitable[T | None]]:
+    async def run() -> T | None:
+        return probe()
+
+    return run

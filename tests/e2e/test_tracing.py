@@ -21,7 +21,7 @@ import pytest
 from goalstream_runtime.auth import new_api_key
 from tests.e2e.conftest import Platform
 from tests.e2e.test_walking_skeleton import _read_events, _until_authorised
-from tests.support.infra import Endpoints, create_database
+from tests.support.infra import Endpoints, create_database, start_groups_at_end
 from tests.support.polling import eventually
 from tests.support.processes import ServiceProcess
 from tests.support.receiver import WebhookReceiver
@@ -59,6 +59,7 @@ def traced(infra: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "GOALSTREAM_DEMO_ORG_ID": org_id,
         "GOALSTREAM_EGRESS_ALLOW": '["127.0.0.0/8", "::1/128"]',
     }
+    asyncio.run(start_groups_at_end(infra.kafka_bootstrap, env["GOALSTREAM_CONSUMER_GROUP_PREFIX"]))
     logs = tmp_path_factory.mktemp("service-logs")
     services = [
         ServiceProcess(name, env | {"GOALSTREAM_TRACE_FILE": str(trace_dir / f"{name}.jsonl")}, logs)
@@ -135,7 +136,11 @@ async def test_one_requests_trace_id_reaches_spans_in_all_three_services(traced:
     async def every_service_traced() -> bool:
         return {"notifications deliver", "notifications fan-out"} <= names("notifications", trace_id)
 
-    await eventually(every_service_traced, 15, "the delivery span in the notifications trace file")
+    async def tracking_traced() -> bool:
+        return "tracking apply" in names("tracking", trace_id) and "tracking apply" in names("tracking", goal_trace)
+
+    await eventually(every_service_traced, 30, "the delivery span in the notifications trace file")
+    await eventually(tracking_traced, 60, "tracking's apply spans")
     goals_spans = names("goals", trace_id)
     assert {"POST /v1/measurements", "goals append", "goalstream.goals.events.v1 publish"} <= goals_spans
     assert "tracking apply" in names("tracking", trace_id)

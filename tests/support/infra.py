@@ -77,3 +77,30 @@ async def create_database(server_url: str) -> str:
         await conn.close()
     base, _, _ = server_url.rpartition("/")
     return f"{base}/{name}"
+
+
+async def start_groups_at_end(bootstrap: str, prefix: str) -> None:
+    """Commit the current end offsets for every consumer group of a test platform before it starts.
+
+    The topics are shared by every test of the session; a platform that starts later would otherwise
+    read everything earlier tests published (production groups start at the earliest offset on purpose).
+    """
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.structs import OffsetAndMetadata
+
+    from goalstream_runtime.cli_tail import default_groups
+
+    for group, topics in default_groups(prefix).items():
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = [
+                TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())
+            ]
+            if not partitions:
+                continue
+            consumer.assign(partitions)
+            ends = await consumer.end_offsets(partitions)
+            await consumer.commit({tp: OffsetAndMetadata(offset, "") for tp, offset in ends.items()})
+        finally:
+            await consumer.stop()
