@@ -23,6 +23,7 @@ from goalstream_runtime.db import create_pool, migrate, pings
 from goalstream_runtime.http import create_app
 from goalstream_runtime.lag import LagMonitor
 from goalstream_runtime.outbox import OutboxRelay
+from goalstream_runtime.ratelimit import RateLimiter
 from goalstream_runtime.settings import kafka_broker, start_broker
 
 SCHEMA = "goals"
@@ -73,6 +74,7 @@ def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
         return {"database": database, "relay": task is not None and not task.done(), "broker": broker.running}
 
     app = create_app("goalstream goals", "0.1.0", settings.max_body_bytes, readiness, lifespan=lifespan)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.include_router(http.router)
     return app
 

@@ -30,6 +30,7 @@ from goalstream_runtime.db import create_pool, migrate
 from goalstream_runtime.http import create_app
 from goalstream_runtime.lag import LagMonitor
 from goalstream_runtime.outbox import OutboxRelay
+from goalstream_runtime.ratelimit import RateLimiter
 from goalstream_runtime.settings import kafka_broker, start_broker
 
 SCHEMA = "notifications"
@@ -110,6 +111,7 @@ def build_app(settings: NotificationsSettings, clock: Clock = utc_now) -> FastAP
         }
 
     app = create_app("goalstream notifications", "0.1.0", settings.max_body_bytes, readiness, lifespan=lifespan)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.include_router(http.router)
     return app
 

@@ -10,6 +10,7 @@ from the identity topic): key_hash, key_id, org_id, prefix, scopes, created_at, 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
@@ -19,6 +20,7 @@ from fastapi import Depends, Request
 
 from goalstream_runtime.http import ApiError
 from goalstream_runtime.logs import org_id_var
+from goalstream_runtime.ratelimit import RateLimiter
 
 KEY_PREFIX = "gs_"
 
@@ -56,6 +58,16 @@ async def authenticate(pool: asyncpg.Pool, request: Request, scope: str) -> Call
     scopes = frozenset(row["scopes"])
     if scope not in scopes and "admin" not in scopes:
         raise ApiError(403, "forbidden", f"this API key lacks the {scope!r} scope")
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    wait = limiter.take(row["key_id"]) if limiter is not None else None
+    if wait is not None:
+        retry_after = str(max(1, math.ceil(wait)))
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many requests for this API key; retry in {retry_after}s",
+            headers={"Retry-After": retry_after},
+        )
     return Caller(org_id=row["org_id"], key_id=row["key_id"], scopes=scopes)
 
 

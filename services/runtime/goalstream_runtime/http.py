@@ -20,9 +20,12 @@ ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 class ApiError(Exception):
     """An error the API reports as `status` with a machine-readable `code` and a field, if one is at fault."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
+        self.headers = headers or {}
 
 
 def error_body(code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -51,7 +54,8 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     errors = [{"field": exc.field, "message": exc.message, "type": exc.code}] if exc.field else []
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    headers |= exc.headers
     return JSONResponse(error_body(exc.code, exc.message, errors), exc.status, headers=headers)
 
 

@@ -47,6 +47,15 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=8 * 1024 * 1024, ge=1024, description="Largest accepted HTTP request body; larger gets 413."
     )
+    rate_limit_per_second: float = Field(
+        default=100.0,
+        ge=0,
+        description="Requests per second each API key may make to this instance (0: no limit); more gets 429"
+        " with Retry-After.",
+    )
+    rate_limit_burst: int = Field(
+        default=500, ge=1, description="Requests an API key may make at once, above the rate."
+    )
     instance_id: str = Field(default="", description="Name of this instance in logs and consumer client ids.")
     topic_partitions: int = Field(
         default=3, ge=1, description="Partitions of each topic this service creates if missing."

@@ -16,6 +16,7 @@ from goalstream_runtime.db import create_pool, migrate, pings
 from goalstream_runtime.http import create_app
 from goalstream_runtime.identity import subscribe_identity
 from goalstream_runtime.lag import LagMonitor
+from goalstream_runtime.ratelimit import RateLimiter
 from goalstream_runtime.settings import kafka_broker, start_broker
 from goalstream_tracking.adapters import generations
 from goalstream_tracking.adapters.projection import apply_live
@@ -66,6 +67,7 @@ def build_app(settings: TrackingSettings, clock: Callable[[], datetime] = utc_no
         return {"database": await pings(pool), "broker": broker.running}
 
     app = create_app("goalstream tracking", "0.1.0", settings.max_body_bytes, readiness, lifespan=lifespan)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.include_router(http.router)
     app.include_router(lag.router)
     app.include_router(dashboard.router)
