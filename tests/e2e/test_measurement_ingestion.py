@@ -7,35 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from goalstream_contracts.cloudevents import to_kafka
-from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.measurements import MeasurementSubmitted
 from tests.e2e.conftest import Platform
+from tests.support.measurements import publish_measurements
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.e2e
 NOW = datetime.now(UTC)
-
-
-async def _publish(platform: Platform, *measurements: MeasurementSubmitted) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=platform.kafka_bootstrap)
-    await producer.start()
-    try:
-        for m in measurements:
-            envelope = Envelope[MeasurementSubmitted].new(
-                m,
-                org_id=platform.org_id,
-                stream_id=m.id or str(uuid.uuid4()),
-                stream_version=1,
-                occurred_at=datetime.now(UTC),
-                source="/crm/salesforce",
-            )
-            record = to_kafka(envelope)
-            await producer.send_and_wait(record.topic, record.value, key=record.key, headers=list(record.headers))
-    finally:
-        await producer.stop()
 
 
 async def _current(client: httpx.AsyncClient, platform: Platform, goal_id: str) -> float | None:
@@ -66,8 +45,9 @@ async def test_the_same_measurement_by_http_and_by_topic_has_one_effect(platform
         assert sent.json()["accepted"] == 1
 
         # The same id again on the topic, then a marker: once the marker counts, the repeat has been seen.
-        await _publish(
-            platform,
+        await publish_measurements(
+            platform.kafka_bootstrap,
+            platform.org_id,
             MeasurementSubmitted(id=f"{metric}-1", metric=metric, value=5, observed_at=NOW),
             MeasurementSubmitted(id=f"{metric}-2", metric=metric, value=1, observed_at=NOW),
         )
@@ -79,7 +59,11 @@ async def test_the_same_measurement_by_http_and_by_topic_has_one_effect(platform
         assert await eventually(marker_counted, 60, "the marker measurement applied") == 6
 
         # Topic first, then HTTP: the HTTP one is the duplicate.
-        await _publish(platform, MeasurementSubmitted(id=f"{metric}-3", metric=metric, value=3, observed_at=NOW))
+        await publish_measurements(
+            platform.kafka_bootstrap,
+            platform.org_id,
+            MeasurementSubmitted(id=f"{metric}-3", metric=metric, value=3, observed_at=NOW),
+        )
 
         async def third_counted() -> float | None:
             value = await _current(client, platform, goal_id)

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from goalstream_contracts.cloudevents import to_kafka
-from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.measurements import MeasurementSubmitted
 from goalstream_contracts.topics import GOAL_EVENTS, MEASUREMENTS
 from tests.e2e.conftest import Platform
+from tests.support.measurements import publish_measurements
 from tests.support.polling import eventually
 from tests.support.processes import ServiceProcess
 from tests.support.receiver import WebhookReceiver
@@ -54,25 +51,6 @@ def _total(samples: Samples, name: str, **labels: str) -> float:
 
 def _partitions(samples: Samples, name: str, topic: str) -> set[str]:
     return {dict(key)["partition"] for key in _select(samples, name, topic=topic)}
-
-
-async def _publish(platform: Platform, measurements: Iterable[MeasurementSubmitted]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=platform.kafka_bootstrap)
-    await producer.start()
-    try:
-        for m in measurements:
-            envelope = Envelope[MeasurementSubmitted].new(
-                m,
-                org_id=platform.org_id,
-                stream_id=m.id or str(uuid.uuid4()),
-                stream_version=1,
-                occurred_at=datetime.now(UTC),
-                source="/crm/salesforce",
-            )
-            record = to_kafka(envelope)
-            await producer.send_and_wait(record.topic, record.value, key=record.key, headers=list(record.headers))
-    finally:
-        await producer.stop()
 
 
 async def test_metrics_exist_and_move_under_load(platform: Platform) -> None:
@@ -135,7 +113,11 @@ async def test_metrics_exist_and_move_under_load(platform: Platform) -> None:
             f"{platform.goals.url}/v1/measurements", headers=platform.auth, json={"measurements": batch}
         )
         assert sent.status_code == 202, sent.text
-        await _publish(platform, [MeasurementSubmitted(id=f"{metric}-topic", metric=metric, value=1, observed_at=now)])
+        await publish_measurements(
+            platform.kafka_bootstrap,
+            platform.org_id,
+            MeasurementSubmitted(id=f"{metric}-topic", metric=metric, value=1, observed_at=now),
+        )
 
         async def goals_moved() -> Samples | None:
             samples = await _scrape(client, platform.goals)
