@@ -32,6 +32,7 @@ from goalstream_runtime.lag import LagMonitor
 from goalstream_runtime.outbox import OutboxRelay
 from goalstream_runtime.ratelimit import RateLimiter
 from goalstream_runtime.settings import kafka_broker, start_broker
+from goalstream_runtime.tasks import cancel_all
 
 SCHEMA = "notifications"
 
@@ -90,11 +91,7 @@ def build_app(settings: NotificationsSettings, clock: Clock = utc_now) -> FastAP
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await cancel_all(tasks)
             await broker.stop()
             await client.aclose()
             await pool.close()

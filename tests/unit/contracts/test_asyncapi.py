@@ -17,30 +17,13 @@ from faststream.specification import AsyncAPI
 
 from goalstream_contracts import asyncapi, examples, registry, snapshots, topics
 from goalstream_contracts.cloudevents import TYPE_PREFIX, ContractError, from_kafka, to_kafka
+from tests.unit.contracts.design import DESIGN_ALERT_EVENTS, DESIGN_DOMAIN_EVENTS
 
 HERE = Path(__file__).resolve().parent
 OFFICIAL_SCHEMA = HERE / "asyncapi-3.0.0.schema.json"  # vendored from @asyncapi/specs, see README.md here
 CHECKED_IN = asyncapi.DOCS_DIR / asyncapi.YAML_NAME
 
 # ../shared/DESIGN.md §3, word for word.
-DESIGN_DOMAIN_EVENTS = (
-    "GoalSet",
-    "GoalRevised",
-    "GoalArchived",
-    "GoalPlanned",
-    "MeasurementRecorded",
-    "GoalStatusChanged",
-    "MilestoneHit",
-    "MilestoneMissed",
-    "GoalAchieved",
-    "GoalMissed",
-    "AntiGoalBreached",
-    "AntiGoalRecovered",
-    "GoalCheckInDue",
-    "LadderSet",
-    "LadderRungUnlocked",
-)
-DESIGN_ALERT_EVENTS = ("AlertDelivered", "AlertDeliveryFailed")
 DESIGN_TOPICS = {
     "goalstream.goals.events.v1": DESIGN_DOMAIN_EVENTS,
     "goalstream.measurements.v1": ("MeasurementSubmitted",),

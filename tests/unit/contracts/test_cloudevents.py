@@ -20,31 +20,13 @@ from goalstream_contracts.cloudevents import (
 )
 from goalstream_contracts.common import LadderRung, Metric, Milestone
 from goalstream_contracts.envelope import Envelope
+from tests.unit.contracts.design import DESIGN_EVENTS
 
 T0 = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 GOAL = "goal-7f3a"
 LADDER = "ladder-1"
 ORG = "org-acme"
 
-DESIGN_EVENTS = (
-    "GoalSet",
-    "GoalRevised",
-    "GoalArchived",
-    "GoalPlanned",
-    "MeasurementRecorded",
-    "GoalStatusChanged",
-    "MilestoneHit",
-    "MilestoneMissed",
-    "GoalAchieved",
-    "GoalMissed",
-    "AntiGoalBreached",
-    "AntiGoalRecovered",
-    "GoalCheckInDue",
-    "LadderSet",
-    "LadderRungUnlocked",
-    "AlertDelivered",
-    "AlertDeliveryFailed",
-)
 
 ALERT = {
     "delivery_id": "dlv-1",
