@@ -34,7 +34,8 @@ class ConcurrencyError(Exception):
         self.stream_id, self.expected, self.actual = stream_id, expected, actual
 
 
-def _envelope(row: asyncpg.Record) -> Envelope[Payload]:
+def envelope_of(row: asyncpg.Record) -> Envelope[Payload]:
+    """The envelope of one `events` row, its payload upcast to the current version."""
     return Envelope[Payload](
         event_id=row["event_id"],
         event_type=row["event_type"],
@@ -61,7 +62,7 @@ async def load(conn: Connection, stream_id: str, org_id: str, after_version: int
         org_id,
         after_version,
     )
-    return [_envelope(r) for r in rows]
+    return [envelope_of(r) for r in rows]
 
 
 async def append(
@@ -100,7 +101,7 @@ async def append(
             if stored:
                 if len(stored) != len(payloads) or any(r["stream_id"] != stream_id for r in stored):
                     raise ConcurrencyError(stream_id, expected_version, -1)
-                return [_envelope(r) for r in stored]
+                return [envelope_of(r) for r in stored]
         actual = await conn.fetchval(
             "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id
         )

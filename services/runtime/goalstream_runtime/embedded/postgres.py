@@ -66,11 +66,12 @@ class EmbeddedPostgres:
     def url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
 
-    def start(self, timeout: float = 60.0) -> str:
+    def start(self, timeout: float = 60.0, port: int | None = None) -> str:
+        """Start the server (on `port` when given: a restart keeps its clients' URL) and return its URL."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._initdb()
         self._stop_stale_server()
-        self.port = free_port()
+        self.port = port or free_port()
         socket_dir = self.data_dir / "socket"
         socket_dir.mkdir(exist_ok=True)
         if self._user:
@@ -113,6 +114,13 @@ class EmbeddedPostgres:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+    def crash(self) -> None:
+        """PostgreSQL's "immediate" shutdown (a fault for tests): no checkpoint, crash recovery on the next start."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGQUIT)
+            process.wait(30)
 
     def _pg(self, tool: str, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

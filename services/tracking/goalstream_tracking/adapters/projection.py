@@ -18,8 +18,8 @@ from goalstream_runtime.consumers import Rejected
 from goalstream_runtime.db import Connection
 from goalstream_runtime.metrics import PROJECTION_LATENCY
 from goalstream_tracking.adapters import generations, store
-from goalstream_tracking.domain.ladder import evolve_ladder
-from goalstream_tracking.domain.node import evolve_node
+from goalstream_tracking.domain.ladder import LadderNode, evolve_ladder
+from goalstream_tracking.domain.node import GoalNode, evolve_node
 from goalstream_tracking.domain.rollup import roll_up
 
 
@@ -31,6 +31,7 @@ async def project(conn: Connection, schema: str, envelope: Envelope[Payload]) ->
     )
     if not fresh:
         return False
+    await _check_stream_order(conn, schema, envelope)
     await conn.execute(
         f'INSERT INTO "{schema}".event_log (event_id, org_id, stream_id, stream_version, event_type, schema_version,'
         " occurred_at, payload) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
@@ -54,6 +55,32 @@ async def project(conn: Connection, schema: str, envelope: Envelope[Payload]) ->
             raise Rejected(str(exc)) from exc
         await store.save_ladder(conn, schema, new_ladder)
     return True
+
+
+async def _check_stream_order(conn: Connection, schema: str, envelope: Envelope[Payload]) -> None:
+    """Refuse an event that is not the next of its stream, so no stream is ever folded out of order.
+
+    It happens after a broker loss: the relay's first records to the new, empty log can land before
+    it notices and republishes everything, older events included. The early copy goes to the DLQ
+    (the reason says why) and the republished one applies in its place, in order.
+    """
+    event = envelope.payload
+    if isinstance(event, GoalEvent):
+        current: GoalNode | LadderNode | None = await store.node(conn, schema, event.goal_id)
+        what, subject = "goal", event.goal_id
+    elif isinstance(event, LadderEvent):
+        current, what, subject = await store.ladder(conn, schema, event.ladder_id), "ladder", event.ladder_id
+    else:
+        return
+    if current is not None and current.org_id != envelope.org_id:
+        raise Rejected(f"{what} {subject} belongs to another organisation")
+    applied = current.version if current is not None else 0
+    if envelope.stream_version != applied + 1:
+        seen = f"at version {applied}" if current is not None else "never seen set"
+        raise Rejected(
+            f"{envelope.event_type} is version {envelope.stream_version} of {what} {subject}, which this read model"
+            f" has {seen}: an earlier event is missing (after a broker loss the relay republishes it)"
+        )
 
 
 async def _goal_event(conn: Connection, schema: str, envelope: Envelope[Payload], event: GoalEvent) -> None:
