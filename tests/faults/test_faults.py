@@ -101,3 +101,33 @@ async def test_nothing_acknowledged_is_lost_and_nothing_happens_twice(rig: Rig, 
     report.acknowledged = len(load.acknowledged)
     await _audit(rig, report, load, duplicates_before)
     assert not report.failures(), report.failures()
+
+
+async def test_the_audit_sees_a_lost_measurement_a_tampered_read_model_and_a_second_success(rig: Rig) -> None:
+    """The figures above can fail: the same audit, after the platform is made to lose and double things."""
+    conn = await connect(rig.platform.database_url, "tracking")
+    try:
+        left = await checks.backlog(conn, {"a-measurement-nobody-sent"})
+        assert left.unrecorded == 1 and not left.drained()
+
+        live = await conn.fetchval("SELECT name FROM generations WHERE state = 'live'")
+        await conn.execute(
+            f"UPDATE \"{live}\".nodes SET doc = jsonb_set(doc, '{{title}}', '\"tampered\"') WHERE goal_id = $1",
+            rig.probe_goal,
+        )
+        assert any(d.startswith("nodes: ") for d in await rig.rebuild.differences(conn))
+
+        delivered = await conn.fetchrow(
+            "SELECT delivery_id, max(attempt) AS attempt FROM notifications.delivery_attempts"
+            " WHERE status_code BETWEEN 200 AND 299 GROUP BY delivery_id LIMIT 1"
+        )
+        assert delivered is not None, "the faults delivered nothing"
+        before = await checks.deliveries_succeeding_twice(conn)
+        await conn.execute(
+            "INSERT INTO notifications.delivery_attempts (delivery_id, attempt, status_code) VALUES ($1, $2, 204)",
+            delivered["delivery_id"],
+            delivered["attempt"] + 1,
+        )
+        assert await checks.deliveries_succeeding_twice(conn) == before + 1
+    finally:
+        await conn.close()
