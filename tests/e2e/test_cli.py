@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,23 +15,13 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Platform
+from tests.support.cli import goalstream
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.e2e
 NOW = datetime.now(UTC)
 T = TypeVar("T")
 ROWS = 100_000
-
-
-def goalstream(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    """`python -m goalstream_runtime.cli ...` as a subprocess, output captured."""
-    return subprocess.run(
-        [sys.executable, "-m", "goalstream_runtime.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-    )
 
 
 def create_goal(platform: Platform, metric: str) -> str:

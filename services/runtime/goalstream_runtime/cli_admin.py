@@ -1,4 +1,4 @@
-"""`goalstream admin`: organisations and API keys, against the goals database directly (operators only).
+"""`goalstream admin`: organisations, API keys and operator keys, against the goals database directly.
 
 The runtime does not depend on the goals service: `goalstream_goals` is imported inside each
 command, so the rest of the CLI works where only the runtime is installed.
@@ -6,28 +6,26 @@ command, so the rest of the CLI works where only the runtime is installed.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from goalstream_runtime.db import Connection, connect, migrate
+from goalstream_runtime.cli_db import DatabaseUrl, in_transaction
+from goalstream_runtime.cli_operator import operator_app
 
-SCHEMA = "goals"  # the goals service's schema
 SCOPES = ("read", "write", "admin")
-T = TypeVar("T")
 
 admin_app = typer.Typer(help="Organisations and API keys (needs GOALSTREAM_DATABASE_URL).", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
 admin_app.add_typer(org_app, name="org")
 admin_app.add_typer(key_app, name="key")
+admin_app.add_typer(operator_app, name="operator")
 
-DatabaseUrl = Annotated[str, typer.Option(envvar="GOALSTREAM_DATABASE_URL", help="the goals database")]
 Scopes = Annotated[str, typer.Option(help="comma-separated: read, write, admin")]
 
 
@@ -39,23 +37,6 @@ def parse_scopes(text: str) -> tuple[Any, ...]:
     return scopes
 
 
-def in_transaction(url: str, work: Callable[[Connection], Awaitable[T]]) -> T:
-    """Migrate the goals schema (a no-op once the service ran), then run `work` in one transaction."""
-    if not url:
-        raise typer.BadParameter("set GOALSTREAM_DATABASE_URL or pass --database-url", param_hint="--database-url")
-
-    async def go() -> T:
-        await migrate(url, SCHEMA, "goalstream_goals")
-        conn = await connect(url, SCHEMA)
-        try:
-            async with conn.transaction():
-                return await work(conn)
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
-
-
 @org_app.command("create")
 def org_create(
     org_id: str,
@@ -64,14 +45,21 @@ def org_create(
     scopes: Scopes = "read,write,admin",
 ) -> None:
     """Create an organisation and print its first API key (shown once)."""
-    from goalstream_goals.adapters.organisations import create_organisation
+    from goalstream_goals.adapters.organisations import ORG_ID_PATTERN, OrganisationExists, create_organisation
     from goalstream_runtime.auth import new_api_key
 
+    if not re.fullmatch(ORG_ID_PATTERN, org_id):
+        message = "use letters, digits, '.', '_' and '-' (at most 100), starting with a letter or digit"
+        raise typer.BadParameter(message, param_hint="ORG_ID")
     key = new_api_key()
     allowed = parse_scopes(scopes)
-    key_id = in_transaction(
-        database_url, lambda conn: create_organisation(conn, org_id, name, key, allowed, datetime.now(UTC))
-    )
+    try:
+        key_id = in_transaction(
+            database_url, lambda conn: create_organisation(conn, org_id, name, key, allowed, datetime.now(UTC))
+        )
+    except OrganisationExists:
+        Console(stderr=True).print(f"[red]organisation {org_id} already exists[/]")
+        raise typer.Exit(1) from None
     Console(highlight=False).print(f"organisation {org_id} created; key {key_id} (shown once):\n{key}")
 
 

@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from asyncpg import Record
+
 from goalstream_contracts.base import Payload
 from goalstream_contracts.identity import ApiKeyIssued, ApiKeyRevoked, Scope
 from goalstream_goals.adapters import event_store
@@ -25,10 +27,20 @@ class UnknownOrganisation(LookupError):
 @dataclass(frozen=True)
 class KeyInfo:
     key_id: str
+    org_id: str
     prefix: str
     scopes: tuple[str, ...]
     created_at: datetime
     revoked_at: datetime | None
+
+
+_COLUMNS = "key_id, org_id, prefix, scopes, created_at, revoked_at"
+
+
+def _info(row: Record) -> KeyInfo:
+    return KeyInfo(
+        row["key_id"], row["org_id"], row["prefix"], tuple(row["scopes"]), row["created_at"], row["revoked_at"]
+    )
 
 
 async def _append(conn: Connection, org_id: str, payload: Payload, now: datetime) -> None:
@@ -79,8 +91,11 @@ async def revoke_key(conn: Connection, key_id: str, now: datetime) -> bool:
 
 
 async def list_keys(conn: Connection, org_id: str) -> list[KeyInfo]:
-    rows = await conn.fetch(
-        "SELECT key_id, prefix, scopes, created_at, revoked_at FROM api_keys WHERE org_id = $1 ORDER BY created_at",
-        org_id,
-    )
-    return [KeyInfo(r["key_id"], r["prefix"], tuple(r["scopes"]), r["created_at"], r["revoked_at"]) for r in rows]
+    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM api_keys WHERE org_id = $1 ORDER BY created_at, key_id", org_id)
+    return [_info(r) for r in rows]
+
+
+async def find_key(conn: Connection, key_id: str) -> KeyInfo | None:
+    """The key `key_id`, locked until the transaction ends (so a revocation decides on what it read)."""
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM api_keys WHERE key_id = $1 FOR UPDATE", key_id)
+    return _info(row) if row else None

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from goalstream_contracts.common import Aggregation, Comparator, Level, Rollup, Severity
 from goalstream_contracts.measurements import MeasurementSubmitted
 from goalstream_goals.domain.goal import Measurement
+from goalstream_runtime.http import IsoTime
 
 MAX_BATCH = 10_000
 
 
 class Strict(BaseModel):
+    """No unknown fields, no NaN or Infinity, and no coercion: `true` or `"5"` is not a number, `1839` not a time."""
+
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
@@ -29,18 +32,18 @@ class GoalFields(Strict):
     owner: str | None = Field(default=None, max_length=200)
     level: Level | None = None
     parent_id: str | None = Field(default=None, max_length=100)
-    weight: float | None = Field(default=None, gt=0)
+    weight: StrictFloat | None = Field(default=None, gt=0)
     rollup: Rollup | None = Field(default=None, description="how a parent combines its children")
     metric: MetricIn | None = None
     unit: str | None = Field(default=None, max_length=50)
-    baseline: float | None = None
-    target: float | None = None
-    start_at: AwareDatetime | None = None
-    deadline: AwareDatetime | None = None
+    baseline: StrictFloat | None = None
+    target: StrictFloat | None = None
+    start_at: IsoTime | None = None
+    deadline: IsoTime | None = None
     checkin_every: str | None = Field(default=None, max_length=50, description="ISO-8601 duration, e.g. P7D")
     comparator: Comparator | None = Field(default=None, description="anti-goal: breached above or below")
-    threshold: float | None = None
-    recovery_threshold: float | None = Field(default=None, description="anti-goal hysteresis; default threshold")
+    threshold: StrictFloat | None = None
+    recovery_threshold: StrictFloat | None = Field(default=None, description="anti-goal hysteresis; default threshold")
     window: str | None = Field(default=None, max_length=50, description="anti-goal: ISO-8601 duration to average")
     severity: Severity | None = None
     guards: str | None = Field(default=None, max_length=100, description="id of the hard goal an anti-goal protects")
@@ -49,7 +52,7 @@ class GoalFields(Strict):
 class GoalCreate(GoalFields):
     kind: Literal["hard", "anti"] = "hard"
     title: str = Field(min_length=1, max_length=200)
-    start_at: AwareDatetime | None = Field(default=None, description="default: now")
+    start_at: IsoTime | None = Field(default=None, description="default: now")
 
 
 class GoalPatch(GoalFields):
@@ -57,12 +60,12 @@ class GoalPatch(GoalFields):
 
 
 class CheckpointIn(Strict):
-    due: AwareDatetime
-    target: float
+    due: IsoTime
+    target: StrictFloat
 
 
 class PlanIn(Strict):
-    milestones: int | None = Field(default=None, ge=1, le=366, description="n equal steps back from the deadline")
+    milestones: StrictInt | None = Field(default=None, ge=1, le=366, description="n equal steps back from the deadline")
     checkpoints: list[CheckpointIn] | None = Field(default=None, min_length=1, max_length=366)
 
 
@@ -71,10 +74,10 @@ class RungIn(Strict):
     owner: str | None = Field(default=None, max_length=200)
     metric: MetricIn
     unit: str | None = Field(default=None, max_length=50)
-    baseline: float | None = None
-    target: float
-    start_at: AwareDatetime | None = Field(default=None, description="first rung only; default now")
-    deadline: AwareDatetime
+    baseline: StrictFloat | None = None
+    target: StrictFloat
+    start_at: IsoTime | None = Field(default=None, description="first rung only; default now")
+    deadline: IsoTime
     checkin_every: str | None = Field(default=None, max_length=50)
 
 
@@ -87,12 +90,12 @@ class LadderIn(Strict):
 class MeasurementIn(Strict):
     id: str | None = Field(default=None, min_length=1, max_length=200, description="idempotency key")
     metric: str = Field(min_length=1, max_length=200)
-    value: float
-    observed_at: AwareDatetime
+    value: StrictFloat
+    observed_at: IsoTime
     source: str | None = Field(default=None, max_length=200)
     goal_id: str | None = Field(default=None, max_length=100, description="only this goal: a manual check-in")
     comment: str | None = Field(default=None, max_length=2000)
-    confidence: float | None = Field(default=None, ge=0, le=1)
+    confidence: StrictFloat | None = Field(default=None, ge=0, le=1)
 
 
 class MeasurementBatch(Strict):

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime
 
 from goalstream_runtime.auth import Reader
-from goalstream_runtime.http import ApiError
+from goalstream_runtime.http import ApiError, IsoTime
 from goalstream_tracking.domain.numbers import clamp01
 from goalstream_tracking.entrypoints.views import (
     AntiGoal,
@@ -35,7 +34,7 @@ def _tracking(request: Request) -> Tracking:
 
 
 Service = Annotated[Tracking, Depends(_tracking)]
-AsOf = Annotated[AwareDatetime | None, Query(description="answer as things stood then (ISO-8601 with zone)")]
+AsOf = Annotated[IsoTime | None, Query(description="answer as things stood then (ISO-8601 with zone)")]
 After = Annotated[str, Query(max_length=200, description="the `next_after` of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 router = APIRouter(prefix="/v1", tags=["tracking"])
@@ -131,7 +130,7 @@ async def history(
     goal_id: str,
     caller: Reader,
     service: Service,
-    after_version: Annotated[int, Query(ge=0)] = 0,
+    after_version: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,  # versions are PostgreSQL integers
     limit: Limit = 500,
 ) -> History:
     with _not_found():

@@ -56,8 +56,15 @@ class Tracking:
                 after_version,
                 limit,
             )
-            if not rows and after_version == 0:
-                raise NotFound(goal_id)
+            if not rows and (
+                after_version == 0
+                or not await conn.fetchval(
+                    f'SELECT EXISTS (SELECT 1 FROM "{schema}".history WHERE goal_id = $1 AND org_id = $2)',
+                    goal_id,
+                    org_id,
+                )
+            ):
+                raise NotFound(goal_id)  # past its last version, a goal of ours is an empty page; any other 404
             return [dict(r) for r in rows]
 
 
