@@ -142,3 +142,56 @@ def test_an_oversized_body_is_413(platform: Platform) -> None:
     )
     assert response.status_code == 413
     assert response.json()["error"] == "payload_too_large"
+
+
+def _measurement(i: int) -> dict[str, object]:
+    return {"id": f"lim-{i}", "metric": "limits.m", "value": 1, "observed_at": DEADLINE}
+
+
+@pytest.mark.parametrize(
+    ("service", "method", "path", "body", "field"),
+    [
+        (
+            "goals",
+            "POST",
+            "/v1/measurements",
+            {"measurements": [_measurement(i) for i in range(10_001)]},
+            "measurements",
+        ),
+        ("goals", "POST", "/v1/goals", {"title": "t" * 201, "target": 1, "deadline": DEADLINE}, "title"),
+        (
+            "goals",
+            "POST",
+            "/v1/measurements",
+            {"measurements": [{**_measurement(0), "metric": "m" * 201}]},
+            "measurements.0.metric",
+        ),
+        ("goals", "POST", "/v1/ladders", {"title": "l", "rungs": [{"title": "r"}] * 51}, "rungs"),
+        ("tracking", "GET", "/v1/rollups?level=1&limit=100000", None, "limit"),
+        ("tracking", "GET", f"/v1/tree?root={'r' * 201}", None, "root"),
+        (
+            "notifications",
+            "POST",
+            "/v1/subscriptions",
+            {"channel": "webhook", "target": "https://example.com/" + "p" * 2048, "event_types": ["GoalAchieved"]},
+            "target",
+        ),
+        (
+            "notifications",
+            "POST",
+            "/v1/subscriptions",
+            {"channel": "webhook", "target": "https://example.com/h", "event_types": ["GoalAchieved"] * 101},
+            "event_types",
+        ),
+    ],
+    ids=["batch-size", "title-length", "metric-length", "rungs", "page-size", "root-length", "target-length", "types"],
+)
+def test_a_limit_is_422_naming_the_field(
+    platform: Platform, service: str, method: str, path: str, body: object, field: str
+) -> None:
+    url = getattr(platform, service).url + path
+    response = httpx.request(method, url, headers=platform.auth, json=body, timeout=60)
+    assert response.status_code == 422, response.text[:500]
+    answer = response.json()
+    assert answer["error"] == "invalid_request"
+    assert any(e["field"] == field or e["field"].startswith(f"{field}.") for e in answer["errors"]), answer
