@@ -109,7 +109,8 @@ def decide_revise(goal: Goal, changes: dict[str, Any], now: datetime, tolerances
         raise DomainError(exc.errors()[0]["msg"], str(location[0]) if location else None) from exc
     validate(checked)
     event = GoalRevised(goal_id=goal.goal_id, changed=changed, **{n: values[n] for n in changed})
-    return [event, *status_events(then(goal, [event]), now, tolerances)]
+    # A new target (or baseline) the value already meets achieves the goal now, if the deadline has not passed.
+    return [event, *_own_status(then(goal, [event]), now, tolerances, observed_at=now)]
 
 
 def decide_archive(goal: Goal, reason: str | None) -> list[Payload]:
@@ -144,12 +145,20 @@ def decide_plan(
     after = then(goal, [planned])
     hits = milestone_hits(after, now) if goal.current is not None else []
     after = then(after, hits)
-    return [planned, *hits, *status_events(after, now, tolerances)]
+    return [planned, *hits, *_own_status(after, now, tolerances)]
+
+
+def _own_status(
+    goal: Goal, now: datetime, tolerances: Tolerances, observed_at: datetime | None = None
+) -> list[Payload]:
+    """The status a goal's own numbers give it. A rolled-up parent has none: its status follows its children's rollup
+    (decide_rollup, which the service runs after every change to the parent); judged here it would read 0 progress."""
+    return [] if goal.definition.metric is None else status_events(goal, now, tolerances, observed_at=observed_at)
 
 
 def decide_unlock(goal: Goal, unlocked_at: datetime, now: datetime, tolerances: Tolerances) -> list[Payload]:
     """A locked rung starts at the observed time of the measurement that achieved the rung before it."""
-    if not goal.locked:
-        return []
+    if not goal.locked or goal.archived:
+        return []  # an archived rung stays archived: nothing follows GoalArchived
     event = GoalRevised(goal_id=goal.goal_id, changed=("start_at",), start_at=unlocked_at)
     return [event, *status_events(then(goal, [event]), now, tolerances)]

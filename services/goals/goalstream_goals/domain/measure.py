@@ -114,7 +114,12 @@ def decide_rollup(
 ) -> list[Payload]:
     """A parent's status after its children moved: `raw` is its rollup progress, `current` a `sum` parent's
     total, `worst` a `worst` parent's worst child status."""
-    if goal.definition.metric is not None:
-        return []  # a goal with its own metric is measured, not rolled up
+    if goal.definition.metric is not None or not goal.active:
+        return []  # a goal with its own metric is measured, not rolled up; an archived one has left the tree
     goal = replace(goal, current=current)
-    return status_events(goal, now, tolerances, observed_at=observed_at or now, raw=raw, worst=worst)
+    # A planned parent's milestones are reached by its rollup (DESIGN §2), like a measured goal's by its value.
+    hits = milestone_hits(goal, observed_at or now, raw=raw)
+    return [
+        *hits,
+        *status_events(then(goal, hits), now, tolerances, observed_at=observed_at or now, raw=raw, worst=worst),
+    ]

@@ -60,11 +60,14 @@ def status_events(
     if goal.missed:
         return []
     if now >= d.deadline:
+        missed = GoalMissed(goal_id=d.goal_id, value=goal.current, target=d.target, progress=raw, deadline=d.deadline)
+        if goal.status == "missed":  # a `worst` parent already shows its missed child's status: no change to report
+            return [missed]
         return [
             GoalStatusChanged(
                 goal_id=d.goal_id, previous_status=goal.status, status="missed", progress=raw, expected_progress=1.0
             ),
-            GoalMissed(goal_id=d.goal_id, value=goal.current, target=d.target, progress=raw, deadline=d.deadline),
+            missed,
         ]
     status = status_for(raw, expected, tolerances) if worst is None or worst == "achieved" else worst
     if status == goal.status:
@@ -76,9 +79,12 @@ def status_events(
     ]
 
 
-def milestone_hits(goal: Goal, hit_at: datetime) -> list[Payload]:
-    """MilestoneHit for each planned milestone the goal's progress has now reached for the first time."""
-    raw = goal.raw_progress
+def milestone_hits(goal: Goal, hit_at: datetime, *, raw: float | None = None) -> list[Payload]:
+    """MilestoneHit for each planned milestone the goal's progress has now reached for the first time.
+
+    `raw` overrides the goal's own progress (a parent's rollup), as in `status_events`.
+    """
+    raw = goal.raw_progress if raw is None else raw
     if raw is None:
         return []
     return [

@@ -61,7 +61,8 @@ def next_due(goal: Goal, now: datetime, tolerances: Tolerances, *, rollup: float
     due = checkin_due(goal)
     if due is not None and goal.checkin_due_since != due:
         times.append(due)
-    raw = rollup if d.metric is None else goal.raw_progress
+    # As status_events reads it: a parent with nothing to roll up has made no progress (its own raw_progress, 0).
+    raw = rollup if d.metric is None and rollup is not None else goal.raw_progress
     if d.kind == "hard" and not goal.closed and d.start_at is not None and d.deadline is not None:
         times.append(d.deadline)
         if raw is not None:
