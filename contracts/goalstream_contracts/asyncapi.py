@@ -37,7 +37,7 @@ DEFAULT_GROUP_PREFIX: Final = "goalstream"  # GOALSTREAM_CONSUMER_GROUP_PREFIX' 
 DOCS_DIR = Path(__file__).resolve().parent.parent.parent / "docs"
 YAML_NAME: Final = "asyncapi.yaml"
 EVENTS_DIRNAME: Final = "events"
-DLQ_HEADERS: Final = ("dlq_reason", "dlq_topic", "dlq_partition", "dlq_offset")
+DLQ_HEADERS: Final = ("dlq_reason", "dlq_topic", "dlq_partition", "dlq_offset", "dlq_consumer")
 
 Schema = dict[str, Any]
 
@@ -212,7 +212,7 @@ Delivery is at least once: consumers deduplicate by `ce_id`. Payload schemas evo
 compatibly (new optional fields; readers ignore fields they do not know); a breaking change is
 a new `ce_schemaversion` that readers upcast from the old one, and the topic name carries the
 major version. A record a consumer can never apply goes, unchanged (key, value, headers), to
-`<topic>.dlq` with the headers `dlq_reason`, `dlq_topic`, `dlq_partition` and `dlq_offset`.
+`<topic>.dlq` with the headers `dlq_reason`, `dlq_topic`, `dlq_partition`, `dlq_offset` and `dlq_consumer`.
 """
 
 # --- names ------------------------------------------------------------------------------------------
@@ -476,6 +476,7 @@ def _dead_letter_message() -> Schema:
                 "dlq_topic": {"type": "string", "description": "The topic the record was read from."},
                 "dlq_partition": {"type": "string", "pattern": "^[0-9]+$", "description": "Its partition there."},
                 "dlq_offset": {"type": "string", "pattern": "^[0-9]+$", "description": "Its offset there."},
+                "dlq_consumer": {"type": "string", "description": "The consumer group that refused it."},
             },
             "required": list(DLQ_HEADERS),
         },
@@ -835,7 +836,7 @@ def render_index(components: dict[str, Schema]) -> str:
         + " (what a measurement sent from outside must carry).",
         "",
         "A dead letter is the original record (key, value and headers) with `dlq_reason`, `dlq_topic`,"
-        " `dlq_partition` and `dlq_offset` added.",
+        " `dlq_partition`, `dlq_offset` and `dlq_consumer` added.",
         "",
     ]
     return "\n".join(lines)

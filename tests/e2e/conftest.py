@@ -24,6 +24,7 @@ class Platform:
     notifications: ServiceProcess
     kafka_bootstrap: str
     database_url: str
+    group_prefix: str  # of the services' consumer groups (GOALSTREAM_CONSUMER_GROUP_PREFIX)
 
     @property
     def auth(self) -> dict[str, str]:
@@ -55,7 +56,8 @@ def platform(infra: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iter
         for service in services:
             service.wait_ready()
         goals, tracking, notifications = services
-        yield Platform(org_id, api_key, goals, tracking, notifications, infra.kafka_bootstrap, database_url)
+        prefix = env["GOALSTREAM_CONSUMER_GROUP_PREFIX"]
+        yield Platform(org_id, api_key, goals, tracking, notifications, infra.kafka_bootstrap, database_url, prefix)
     finally:
         for service in services:
             service.stop()

@@ -71,7 +71,16 @@ def traced(infra: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         for service in services:
             service.wait_ready()
         goals, tracking, notifications = services
-        platform = Platform(org_id, api_key, goals, tracking, notifications, infra.kafka_bootstrap, database_url)
+        platform = Platform(
+            org_id,
+            api_key,
+            goals,
+            tracking,
+            notifications,
+            infra.kafka_bootstrap,
+            database_url,
+            env["GOALSTREAM_CONSUMER_GROUP_PREFIX"],
+        )
         yield TracedPlatform(platform, trace_dir)
     finally:
         for service in services:

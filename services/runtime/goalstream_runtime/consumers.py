@@ -106,7 +106,7 @@ def subscribe(
         try:
             envelope = from_kafka(record.headers, record.value)
         except ContractError as exc:
-            await dead_letter(broker, msg, str(exc))
+            await dead_letter(broker, msg, str(exc), consumer=group_id)
             return
         org_id_var.set(envelope.org_id)
         event_id_var.set(str(envelope.event_id))
@@ -127,10 +127,12 @@ def subscribe(
             await asyncio.sleep(retry_delay)
             raise
         except Rejected as exc:
-            await dead_letter(broker, msg, str(exc))
+            await dead_letter(broker, msg, str(exc), consumer=group_id)
 
 
-async def dead_letter(broker: KafkaBroker, msg: KafkaMessage, reason: str) -> None:
+async def dead_letter(broker: KafkaBroker, msg: KafkaMessage, reason: str, *, consumer: str) -> None:
+    """Publish the record as it came to `<topic>.dlq`, with why and where from, and which consumer refused it
+    (several groups read one topic: each dead-letters what it cannot apply)."""
     record = msg.raw_message
     assert not isinstance(record, tuple)
     headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
@@ -139,6 +141,7 @@ async def dead_letter(broker: KafkaBroker, msg: KafkaMessage, reason: str) -> No
         "dlq_topic": record.topic,
         "dlq_partition": str(record.partition),
         "dlq_offset": str(record.offset),
+        "dlq_consumer": consumer,
     }
     metrics.mark("dead_lettered")
     log.error("record dead-lettered", extra={"reason": reason, "topic": record.topic, "offset": record.offset})

@@ -28,9 +28,11 @@ async def _raw_body(msg: object) -> object:
 
 
 def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_prefix: str) -> None:
+    group_id = f"{group_prefix}-goals-measurements"
+
     @broker.subscriber(
         MEASUREMENTS,
-        group_id=f"{group_prefix}-goals-measurements",
+        group_id=group_id,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         decoder=_raw_body,
@@ -38,7 +40,7 @@ def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_pre
         session_timeout_ms=SESSION_TIMEOUT_MS,
         heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
     )
-    @metrics.instrument_handler(MEASUREMENTS, f"{group_prefix}-goals-measurements")
+    @metrics.instrument_handler(MEASUREMENTS, group_id)
     async def on_measurement(body: bytes, msg: KafkaMessage) -> None:
         record = msg.raw_message
         assert not isinstance(record, tuple)
@@ -47,7 +49,7 @@ def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_pre
             if not isinstance(envelope.payload, MeasurementSubmitted):
                 raise ContractError(f"{envelope.event_type} does not belong on {MEASUREMENTS}")
         except ContractError as exc:
-            await dead_letter(broker, msg, str(exc))
+            await dead_letter(broker, msg, str(exc), consumer=group_id)
             return
         m = envelope.payload
         org_id_var.set(envelope.org_id)
@@ -65,6 +67,6 @@ def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_pre
             raise
         rejected = [o for o in result.outcomes if o.status == "rejected"]
         if rejected:
-            await dead_letter(broker, msg, rejected[0].reason or "rejected")
+            await dead_letter(broker, msg, rejected[0].reason or "rejected", consumer=group_id)
         elif all(o.status == "duplicate" for o in result.outcomes):
             metrics.mark("repeat")
