@@ -356,4 +356,5 @@ def dead_letter_example() -> Example:
         raise AssertionError("a record without ce_orgid was accepted")
     decoded = {k: v.decode() for k, v in headers}
     decoded |= {"dlq_reason": reason, "dlq_topic": good.topic, "dlq_partition": "1", "dlq_offset": "48213"}
+    decoded["dlq_consumer"] = "goalstream-goals-measurements"
     return Example(good.key.decode(), decoded, json.loads(good.value))
