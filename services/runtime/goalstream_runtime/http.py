@@ -1,13 +1,11 @@
-"""What every service's HTTP API shares: error bodies (and their OpenAPI), the body-size limit, the NUL guard,
-/health, /ready, /asyncapi.*."""
+"""What every service's HTTP API shares: the error handlers, the guards (`http_guards`), the documented
+error bodies (`http_openapi`), /health, /ready, /metrics and /asyncapi.*."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
-from urllib.parse import parse_qsl
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -15,10 +13,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BeforeValidator
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from goalstream_contracts import asyncapi
 from goalstream_runtime import metrics
+from goalstream_runtime.http_errors import ApiError, error_body
+from goalstream_runtime.http_guards import BodySizeLimit, NulGuard
+from goalstream_runtime.http_openapi import document_errors
+
+__all__ = ["ApiError", "IsoTime", "ReadinessCheck", "create_app", "error_body"]
 
 log = logging.getLogger(__name__)
 
@@ -40,21 +42,6 @@ def _iso_time(value: object) -> object:
 
 # A request's time (body field or query parameter): ISO-8601 with a zone, never a number.
 IsoTime = Annotated[AwareDatetime, BeforeValidator(_iso_time)]
-
-
-class ApiError(Exception):
-    """An error the API reports as `status` with a machine-readable `code` and a field, if one is at fault."""
-
-    def __init__(
-        self, status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
-        self.headers = headers or {}
-
-
-def error_body(code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"error": code, "message": message, "errors": errors or []}
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -104,192 +91,6 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.warning("a dependency is unavailable", extra={"path": request.url.path, "error": repr(exc)})
     message = "the service's database is unavailable; the request changed nothing, retry it"
     return JSONResponse(error_body("unavailable", message), 503, headers={"Retry-After": "1"})
-
-
-class BodySizeLimit:
-    """Refuse bodies over `max_bytes` with 413, whether Content-Length says so or the stream shows it."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", ())).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
-            return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise StarletteHTTPException(413, f"request body is larger than {self.max_bytes} bytes")
-            return message
-
-        await self.app(scope, limited, send)
-
-    async def _reject(self, send: Send) -> None:
-        response = JSONResponse(
-            error_body("payload_too_large", f"request body is larger than {self.max_bytes} bytes"), 413
-        )
-        await response({"type": "http"}, _no_receive, send)
-
-
-async def _no_receive() -> Message:
-    return {"type": "http.disconnect"}
-
-
-NUL_MESSAGE = "must not contain the NUL character (\\u0000)"
-
-
-class NulGuard:
-    """Refuse a NUL character in the path, a query parameter or a JSON body string with 422 naming the field.
-
-    PostgreSQL text and jsonb cannot hold U+0000, so such a value would otherwise fail its lookup or
-    write with a 500. The body is read whole (it is anyway, and BodySizeLimit, outside, bounds it).
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        field = _nul_in_url(scope)
-        if field is None and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
-            try:
-                body = await _read_body(receive)
-            except StarletteHTTPException as exc:  # over the size limit: let the app answer it as before
-                await self.app(scope, _raising(exc), send)
-                return
-            field = _nul_in_json(body)
-            receive = _replaying(body, receive)
-        if field is None:
-            await self.app(scope, receive, send)
-            return
-        errors = [{"field": field, "message": NUL_MESSAGE, "type": "nul_character"}]
-        await JSONResponse(error_body("invalid_request", f"{field}: {NUL_MESSAGE}", errors), 422)(scope, receive, send)
-
-
-def _nul_in_url(scope: Scope) -> str | None:
-    if "\x00" in scope.get("path", ""):
-        return "path"
-    query: bytes = scope.get("query_string", b"")
-    if b"%00" in query or b"\x00" in query:
-        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-            if "\x00" in name + value:
-                return name.replace("\x00", "") or "query"
-    return None
-
-
-def _nul_in_json(body: bytes) -> str | None:
-    if b"\\u0000" not in body:  # JSON can only carry U+0000 escaped
-        return None
-    try:
-        return _nul_at(json.loads(body), ())
-    except ValueError:
-        return None  # malformed: the app says so
-
-
-def _nul_at(value: Any, at: tuple[str, ...]) -> str | None:
-    if isinstance(value, str):
-        return (".".join(at) or "body") if "\x00" in value else None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        if isinstance(key, str) and "\x00" in key:
-            return ".".join(at) or "body"
-        found = _nul_at(item, (*at, str(key)))
-        if found is not None:
-            return found
-    return None
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """`receive` that first hands over the whole `body` again, then passes through (to a disconnect)."""
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
-
-
-def _raising(exc: Exception) -> Receive:
-    async def receive() -> Message:
-        raise exc
-
-    return receive
-
-
-# Every error body (ApiError, validation, HTTP errors) in the OpenAPI documents.
-ERROR_SCHEMAS: dict[str, Any] = {
-    "FieldError": {
-        "title": "FieldError",
-        "type": "object",
-        "required": ["field", "message", "type"],
-        "properties": {
-            "field": {"type": "string", "description": "the input at fault, e.g. `target` or `measurements.3.value`"},
-            "message": {"type": "string"},
-            "type": {"type": "string", "description": "machine-readable kind of the problem"},
-        },
-    },
-    "Error": {
-        "title": "Error",
-        "type": "object",
-        "required": ["error", "message", "errors"],
-        "properties": {
-            "error": {"type": "string", "description": "machine-readable code, e.g. `not_found` or `invalid_request`"},
-            "message": {"type": "string"},
-            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
-        },
-    },
-}
-
-
-def _error_response(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
-
-
-def document_errors(openapi: dict[str, Any]) -> dict[str, Any]:
-    """Describe the error bodies the API really sends: 422 (not FastAPI's `detail` list) and, under /v1, any 4xx."""
-    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
-    schemas.update(ERROR_SCHEMAS)
-    for path, item in openapi.get("paths", {}).items():
-        for operation in item.values():
-            responses = operation.setdefault("responses", {})
-            if "422" in responses:
-                responses["422"] = _error_response("Invalid input; `errors` names each field at fault")
-            if path.startswith("/v1/"):
-                responses["4XX"] = _error_response(
-                    "Refused (400 malformed JSON, 401, 403 scope, 404 unknown or another organisation's, 409,"
-                    " 413, 428, 429 with Retry-After); `errors` names the field at fault, if one is"
-                )
-    if "#/components/schemas/HTTPValidationError" not in json.dumps(openapi):
-        schemas.pop("HTTPValidationError", None)
-        if "#/components/schemas/ValidationError" not in json.dumps(openapi):
-            schemas.pop("ValidationError", None)
-    return openapi
 
 
 def create_app(title: str, version: str, max_body_bytes: int, readiness: ReadinessCheck, **kwargs: Any) -> FastAPI:
