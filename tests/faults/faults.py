@@ -63,10 +63,17 @@ def _restart(service: str) -> Callable[[Rig, Load], Awaitable[None]]:
 
 
 async def _kill_goals_mid_batch(rig: Rig, load: Load) -> None:
+    retried = load.retried_batches
     batch = asyncio.create_task(load.send_batch(BURST))  # retried until acknowledged, after the restart
     await asyncio.sleep(0.15)  # the request is being processed
     rig.platform.kill("goals")
     load.background.append(batch)
+    # The kill landed in the middle of a request: one the client saw fail and will send again.
+    await eventually(lambda: _more_than(load, retried), 10, "a batch in flight when goals was killed")
+
+
+async def _more_than(load: Load, retried: int) -> bool:
+    return load.retried_batches > retried
 
 
 def _kill_mid_batch(service: str, backlog_name: str) -> Callable[[Rig, Load], Awaitable[None]]:
