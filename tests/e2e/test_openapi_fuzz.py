@@ -4,8 +4,8 @@ Every operation of goals, tracking and notifications (as each serves it at /open
 on the real services, broker and database, with ids drawn mostly from our organisation's real resources
 (some from the peer's, the rest as generated): once with the peer organisation's key (object-level
 authorization: nothing of ours is read, changed, or even told apart from a missing id) and once with our
-own key (no 5xx). `no_cross_organisation_read` (tests/support/fuzz.py) runs on every response of both,
-in both directions, beside schemathesis's own checks.
+own key (no 5xx). `no_cross_organisation_read` (tests/support/fuzz/cross_organisation_check.py) runs on every response
+of both, in both directions, beside schemathesis's own checks.
 """
 
 from __future__ import annotations
@@ -17,18 +17,12 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Platform
-from tests.support.fuzz import (
-    IdDraws,
-    Peer,
-    Seeder,
-    Watching,
-    changes,
-    create_organisation,
-    fuzz,
-    issue_spare_key,
-    load_schema,
-    snapshot,
-)
+from tests.support.fuzz.cross_organisation_check import Watching
+from tests.support.fuzz.id_draws import IdDraws
+from tests.support.fuzz.organisations import Peer, create_organisation, issue_spare_key
+from tests.support.fuzz.runner import fuzz, load_schema
+from tests.support.fuzz.seeding import Seeder
+from tests.support.fuzz.snapshots import changes, snapshot
 
 pytestmark = pytest.mark.e2e
 
