@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PACKAGES := -e contracts -e services/runtime -e services/goals -e services/tracking -e services/notifications
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test pytest check lint typecheck schemas clean
+.PHONY: install run test pytest check lint typecheck schemas bench clean
 
 $(STAMP): constraints.txt requirements-dev.txt contracts/pyproject.toml services/*/pyproject.toml
 	@echo "==> creating the virtual environment in $(VENV)"
@@ -31,16 +31,19 @@ pytest: install
 check: lint typecheck
 
 lint: install
-	$(BIN)/ruff check contracts services tests
-	$(BIN)/ruff format --check contracts services tests
+	$(BIN)/ruff check contracts services tests bench
+	$(BIN)/ruff format --check contracts services tests bench
 
 typecheck: install
 	$(BIN)/mypy contracts/goalstream_contracts services/runtime/goalstream_runtime services/goals/goalstream_goals \
-		services/tracking/goalstream_tracking services/notifications/goalstream_notifications
+		services/tracking/goalstream_tracking services/notifications/goalstream_notifications bench
 
 schemas: install  ## rewrite the event schema snapshots (after a compatible change), docs/asyncapi.yaml and docs/events/
 	$(BIN)/python -m goalstream_contracts.snapshots --write
 	$(BIN)/python -m goalstream_contracts.asyncapi --write
+
+bench: install  ## the benchmark on a fresh embedded stack: a table and bench/results.json (BENCH_ARGS=--quick: a smoke run)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .goalstream

@@ -34,6 +34,14 @@ class ConcurrencyError(Exception):
         self.stream_id, self.expected, self.actual = stream_id, expected, actual
 
 
+async def lock_organisation(conn: Connection, org_id: str) -> None:
+    """The organisation's append lock, held to the end of the transaction (taking it twice is harmless).
+
+    A writer that takes it before it reads decides on state nobody else can change until it commits.
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(f"org:{org_id}"))
+
+
 def envelope_of(row: asyncpg.Record) -> Envelope[Payload]:
     """The envelope of one `events` row, its payload upcast to the current version."""
     return Envelope[Payload](
@@ -93,7 +101,7 @@ async def append(
         attributes={"goalstream.org_id": org_id, "goalstream.stream_id": stream_id, "goalstream.events": len(payloads)},
     ):
         if first_in_transaction:  # later appends of the same transaction already hold the lock
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(f"org:{org_id}"))
+            await lock_organisation(conn, org_id)
         if event_ids is not None:
             stored = await conn.fetch(
                 "SELECT * FROM events WHERE event_id = ANY($1::uuid[]) ORDER BY stream_version", event_ids

@@ -177,5 +177,9 @@ async def record_measurements(
     body: MeasurementBatch, caller: Writer, service: Service, correlation: Correlation
 ) -> BatchAccepted:
     batch = [(m.goal_id, to_measurement(m, str(uuid.uuid4()))) for m in body.measurements]
-    result = await measurements.record_measurements(service, caller.org_id, batch, correlation)
+    try:
+        result = await measurements.record_measurements(service, caller.org_id, batch, correlation)
+    except ConcurrencyError as exc:  # other writers kept winning the race for its goals: nothing was recorded
+        message = "the batch's goals kept changing under it; nothing was recorded, send it again"
+        raise ApiError(503, "busy", message, headers={"Retry-After": "1"}) from exc
     return BatchAccepted.of(result)

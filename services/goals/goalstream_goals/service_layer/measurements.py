@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
+from goalstream_goals.adapters.event_store import lock_organisation
 from goalstream_goals.domain.goal import Measurement
 from goalstream_goals.domain.measure import decide_measurement
-from goalstream_goals.service_layer.goals import GoalsService
+from goalstream_goals.service_layer.goals import ConcurrencyError, GoalsService
 from goalstream_goals.service_layer.unit_of_work import Session
 
 Outcome = Literal["accepted", "duplicate", "rejected"]
@@ -31,6 +34,13 @@ class BatchResult:
         return sum(1 for o in self.outcomes if o.status == status)
 
 
+# A batch takes its organisation's append lock before it reads (one organisation's writes serialise
+# anyway, at their first append), so batches side by side and the topic consumer do not race for a
+# goal. A writer that does not lock first can still move a goal on under it: then the batch, of which
+# nothing was written, is decided again on fresh state.
+ATTEMPTS = 3
+
+
 async def record_measurements(
     service: GoalsService,
     org_id: str,
@@ -38,9 +48,31 @@ async def record_measurements(
     correlation_id: uuid.UUID,
     causation_id: uuid.UUID | None = None,
 ) -> BatchResult:
-    """Apply (goal id or None, measurement) pairs in order; rejected items change nothing, the rest apply."""
+    """Apply (goal id or None, measurement) pairs in order; rejected items change nothing, the rest apply.
+
+    The whole batch is one transaction; when a goal moved on under it (ConcurrencyError), nothing of it
+    was written and it is tried again, up to ATTEMPTS times, after a short random pause.
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await _record_once(service, org_id, batch, correlation_id, causation_id)
+        except ConcurrencyError:
+            if attempt == ATTEMPTS:
+                raise
+            await asyncio.sleep(random.uniform(0, 0.02 * attempt))
+    raise AssertionError("unreachable")
+
+
+async def _record_once(
+    service: GoalsService,
+    org_id: str,
+    batch: list[tuple[str | None, Measurement]],
+    correlation_id: uuid.UUID,
+    causation_id: uuid.UUID | None,
+) -> BatchResult:
     result = BatchResult()
     async with service.session(org_id, correlation_id, causation_id=causation_id) as s:
+        await lock_organisation(s.conn, org_id)
         for index, (goal_id, m) in enumerate(batch):
             outcome = MeasurementOutcome(index=index, measurement_id=m.measurement_id, status="accepted")
             result.outcomes.append(outcome)

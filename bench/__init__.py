@@ -1,0 +1,1 @@
+"""`make bench`: goalstream's benchmark on the embedded stack (see docs/performance.md)."""
