@@ -8,6 +8,7 @@ would break every other test, and a container's broker keeps its data across a r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -74,10 +75,12 @@ class FaultPlatform:
             service.wait_ready()
 
     def stop(self) -> None:
-        for service in self.services.values():
-            service.stop()
-        self.kafka.stop()
-        self.postgres.stop()
+        """Stop everything, even when one part fails to stop (the broker and database are their own sessions)."""
+        with contextlib.ExitStack() as stack:
+            stack.callback(self.postgres.stop)
+            stack.callback(self.kafka.stop)
+            for service in self.services.values():
+                stack.callback(service.stop)
 
     # --- the faults ---------------------------------------------------------------------------
 
