@@ -22,7 +22,7 @@ def _size(tree: dict[str, Any]) -> int:
     return 1 + sum(_size(child) for child in tree["children"])
 
 
-async def _whole_tree(client: httpx.AsyncClient, params: dict[str, str | int], goals: int, deadline: Deadline) -> int:
+async def whole_tree(client: httpx.AsyncClient, params: dict[str, str | int], goals: int, deadline: Deadline) -> int:
     """Wait until tracking shows every goal created (its projection may trail the goals API); the tree's size."""
     size = 0
     while size < goals and not deadline.passed:
@@ -38,7 +38,7 @@ async def run(platform: BenchPlatform, scale: Scale, tree: GoalTree, results: Re
     async with httpx.AsyncClient(base_url=platform.url("tracking"), headers=platform.auth, timeout=60) as client:
         params: dict[str, str | int] = {"root": tree.root_id, "max_depth": 10}
         waited = time.monotonic()
-        nodes = await _whole_tree(client, params, tree.created, deadline)
+        nodes = await whole_tree(client, params, tree.created, deadline)
         waited = time.monotonic() - waited
         for _ in range(WARM_UP):
             (await client.get("/v1/tree", params=params)).raise_for_status()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,33 +61,38 @@ def _body(depth: int, index: int, parent_id: str | None, leaf: bool) -> dict[str
     return body
 
 
+async def grow(client: httpx.AsyncClient, goals: int, deadline: Deadline, created: Callable[[], None]) -> GoalTree:
+    """A tree of about `goals` goals through `client` (one organisation's key), level by level, parents first."""
+    sizes, tree, gate = level_sizes(goals), GoalTree(), asyncio.Semaphore(PARALLEL_REQUESTS)
+
+    async def create(body: dict[str, Any]) -> str:
+        async with gate:
+            response = await client.post("/v1/goals", json=body)
+        if response.status_code != 201:
+            raise RuntimeError(f"POST /v1/goals answered {response.status_code}: {response.text[:300]}")
+        created()
+        goal_id: str = response.json()["id"]
+        return goal_id
+
+    started = time.monotonic()
+    parents: list[str | None] = [None]
+    for depth, size in enumerate(sizes):
+        leaf = depth == len(sizes) - 1
+        bodies = [_body(depth, i, parents[i % len(parents)], leaf) for i in range(size)]
+        ids = await asyncio.wait_for(asyncio.gather(*map(create, bodies)), deadline.left or 0.01)
+        tree.created += len(ids)
+        parents = list(ids)
+        tree.root_id = tree.root_id or ids[0]
+        tree.leaf_ids = ids
+    tree.seconds = time.monotonic() - started
+    return tree
+
+
 async def create_tree(platform: BenchPlatform, goals: int, timeout: float, results: Results) -> GoalTree:
-    sizes, tree, deadline = level_sizes(goals), GoalTree(), Deadline(timeout)
-    gate = asyncio.Semaphore(PARALLEL_REQUESTS)
     async with httpx.AsyncClient(base_url=platform.url("goals"), headers=platform.auth, timeout=60) as client:
-
-        async def create(body: dict[str, Any]) -> str:
-            async with gate:
-                response = await client.post("/v1/goals", json=body)
-            if response.status_code != 201:
-                raise RuntimeError(f"POST /v1/goals answered {response.status_code}: {response.text[:300]}")
-            progress.advance(task)
-            goal_id: str = response.json()["id"]
-            return goal_id
-
-        started = time.monotonic()
-        parents: list[str | None] = [None]
         with bar() as progress:
-            task = progress.add_task(f"setup: {goals:,}-goal tree (HTTP)", total=sum(sizes))
-            for depth, size in enumerate(sizes):
-                leaf = depth == len(sizes) - 1
-                bodies = [_body(depth, i, parents[i % len(parents)], leaf) for i in range(size)]
-                created = await asyncio.wait_for(asyncio.gather(*map(create, bodies)), deadline.left or 0.01)
-                tree.created += len(created)
-                parents = list(created)
-                tree.root_id = tree.root_id or created[0]
-                tree.leaf_ids = created
-        tree.seconds = time.monotonic() - started
+            task = progress.add_task(f"setup: {goals:,}-goal tree (HTTP)", total=sum(level_sizes(goals)))
+            tree = await grow(client, goals, Deadline(timeout), lambda: progress.advance(task))
     results.add(Figure("setup", f"create {tree.created:,} goals over HTTP", tree.seconds, "s", better="lower"))
     results.add(Figure("setup", "goal creation", tree.created / tree.seconds, "goals/s"))
     return tree

@@ -146,8 +146,9 @@ def test_tail_prints_the_organisations_events(platform: Platform) -> None:
     args = ["tail", "--bootstrap", platform.kafka_bootstrap, "--from-beginning", "--org", platform.org_id]
     result = goalstream(*args, "--goal", goal_id, "--limit", "1", timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-    (line,) = result.stdout.strip().splitlines()
-    assert f" GoalSet org={platform.org_id} subject={goal_id} " in line, line
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, result.stdout + result.stderr
+    assert f" GoalSet org={platform.org_id} subject={goal_id} " in lines[0], lines[0]
 
     result = goalstream(*args, "--type", "GoalSet", "--limit", "2", timeout=60)
     lines = result.stdout.strip().splitlines()

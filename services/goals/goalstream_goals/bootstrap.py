@@ -15,6 +15,7 @@ from goalstream_goals.adapters import organisations
 from goalstream_goals.adapters.event_store import OUTBOX_CHANNEL
 from goalstream_goals.entrypoints import admin_http, http
 from goalstream_goals.entrypoints.kafka import subscribe_measurements
+from goalstream_goals.service_layer.goal_cache import GoalCache
 from goalstream_goals.service_layer.goals import Clock, GoalsService
 from goalstream_goals.service_layer.scheduler import Scheduler
 from goalstream_goals.settings import GoalsSettings
@@ -42,7 +43,7 @@ def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrate(settings.database_url, SCHEMA, "goalstream_goals")
         pool = await create_pool(settings.database_url, SCHEMA, settings.db_pool_max)
-        service = GoalsService(pool=pool, clock=clock)
+        service = GoalsService(pool=pool, clock=clock, cache=GoalCache(settings.goal_cache_size))
         app.state.pool, app.state.goals = pool, service
         await _ensure_demo_org(pool, settings, clock())
         subscribe_measurements(broker, service, settings.consumer_group_prefix)

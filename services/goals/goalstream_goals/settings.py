@@ -20,3 +20,9 @@ class GoalsSettings(RelaySettings):
         " deadlines, check-ins). Lower means time events arrive sooner after they fall due.",
     )
     scheduler_enabled: bool = Field(default=True, description="Run the scheduler in this instance.")
+    goal_cache_size: int = Field(
+        default=10_000,
+        ge=0,
+        description="Goals kept in memory as last committed (least recently used go first), so loading one reads"
+        " only its newer events. Each takes a few kilobytes; 0 turns the cache off.",
+    )

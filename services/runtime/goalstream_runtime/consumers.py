@@ -1,32 +1,32 @@
 """Consuming goalstream events from Kafka: exactly one effect per event, offsets after commit.
 
-Each event is applied in one database transaction together with its "processed" marker, so a
-redelivered event changes nothing. The subscriber's ack policy commits the Kafka offset only
-after the handler returned, i.e. after that transaction committed. A record that can never be
-applied (not our contract, or rejected by the projection) goes to the topic's DLQ with the
-reason, and consumption goes on; an outage (database or broker) is retried by redelivery.
+Records come in batches (up to `MAX_RECORDS`), applied in one database transaction together with
+their "processed" markers, so a redelivered event changes nothing (`consumer_batch`). The
+subscriber's ack policy commits the Kafka offsets only after the handler returned, i.e. after that
+transaction committed. A record that can never be applied (not our contract, or rejected by the
+projection) goes to the topic's DLQ with the reason, and consumption goes on: a refused event rolls
+its batch back, which is then applied one event per transaction. An outage (database or broker) is
+retried by redelivery of the whole batch.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import time
 from typing import Any, cast
 
 import asyncpg
+from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from goalstream_contracts.base import Payload
-from goalstream_contracts.cloudevents import ContractError, from_kafka
-from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.topics import dlq
-from goalstream_runtime import metrics
-from goalstream_runtime.db import Connection
-from goalstream_runtime.logs import event_id_var, org_id_var
-from goalstream_runtime.telemetry import parent_context, tracer
+from goalstream_runtime import consumer_batch, metrics
+from goalstream_runtime.consumer_batch import Apply, ApplyBatch, Rejected
+
+__all__ = ["Apply", "ApplyBatch", "Rejected", "dead_letter", "dead_letter_record", "subscribe"]
 
 log = logging.getLogger(__name__)
 
@@ -35,27 +35,13 @@ log = logging.getLogger(__name__)
 # holds a group's first join for half the session timeout, assigns partitions in 3 s, not 5 s.
 SESSION_TIMEOUT_MS = 6000
 HEARTBEAT_INTERVAL_MS = 2000
+# A batch is what one poll returns, up to MAX_RECORDS: getmany answers at once when records are
+# there, so a busy topic gives full batches and a quiet one single records without waiting. When
+# nothing is there it waits BATCH_TIMEOUT_MS (and FastStream as long again) before polling anew.
+MAX_RECORDS = 500
+BATCH_TIMEOUT_MS = 100
 
-Apply = Callable[[Connection, Envelope[Payload]], Awaitable[None]]
-Once = Callable[[asyncpg.Pool, Envelope[Payload]], Awaitable[bool]]  # apply unless applied before
 TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
-
-
-class Rejected(Exception):
-    """The projection refuses this event for good (it can never apply); it goes to the DLQ."""
-
-
-async def apply_once(pool: asyncpg.Pool, envelope: Envelope[Payload], apply: Apply) -> bool:
-    """Apply `envelope` unless it was applied before; False for a repeat."""
-    async with pool.acquire() as conn, conn.transaction():
-        fresh = await conn.fetchval(
-            "INSERT INTO processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true",
-            envelope.event_id,
-        )
-        if not fresh:
-            return False
-        await apply(conn, envelope)
-        return True
 
 
 async def _raw_body(msg: Any) -> Any:
@@ -69,7 +55,7 @@ def subscribe(
     topic: str,
     group_id: str,
     pool: asyncpg.Pool,
-    apply: Apply | Once,
+    apply: Apply | ApplyBatch,
     *,
     retry_delay: float = 1.0,
     owns_marker: bool = False,
@@ -77,21 +63,22 @@ def subscribe(
 ) -> None:
     """Register a projection of `topic` under consumer group `group_id`.
 
-    Each apply runs in a span named `span_name` (default `<group_id> apply`), a child of the
-    record's `traceparent` (through FastStream's consumer span when the broker has the middleware).
+    Each event's apply has a span named `span_name` (default `<group_id> apply`), a child of its
+    record's `traceparent`.
 
-    `apply` runs inside `apply_once`, unless `owns_marker`: then it is a `Once` that opens its own
-    transaction and writes its own processed marker (tracking's read-model generations).
+    `apply` is an `Apply` run for each event inside one transaction per batch that writes the
+    processed markers, unless `owns_marker`: then it is an `ApplyBatch` that opens its own
+    transaction and writes its own markers (tracking's read-model generations).
     """
-
-    async def apply_event(envelope: Envelope[Payload]) -> bool:
-        if owns_marker:
-            return await cast(Once, apply)(pool, envelope)
-        return await apply_once(pool, envelope, cast(Apply, apply))
+    for outcome in metrics.OUTCOMES:
+        metrics.MESSAGES.labels(topic, group_id, outcome)  # every series exists from the start, at 0
 
     @broker.subscriber(
         topic,
         group_id=group_id,
+        batch=True,
+        max_records=MAX_RECORDS,
+        batch_timeout_ms=BATCH_TIMEOUT_MS,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         decoder=_raw_body,
@@ -99,42 +86,43 @@ def subscribe(
         session_timeout_ms=SESSION_TIMEOUT_MS,
         heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
     )
-    @metrics.instrument_handler(topic, group_id)
-    async def handle(body: bytes, msg: KafkaMessage) -> None:
-        record = msg.raw_message
-        assert not isinstance(record, tuple)
+    async def handle(bodies: list[bytes], msg: KafkaMessage) -> None:
+        started = time.perf_counter()
+        raw = msg.raw_message
+        items = consumer_batch.decode(raw if isinstance(raw, tuple) else (raw,), span_name or f"{group_id} apply")
+        live = [item for item in items if item.envelope is not None]
         try:
-            envelope = from_kafka(record.headers, record.value)
-        except ContractError as exc:
-            await dead_letter(broker, msg, str(exc), consumer=group_id)
-            return
-        org_id_var.set(envelope.org_id)
-        event_id_var.set(str(envelope.event_id))
-        try:
-            with tracer.start_as_current_span(
-                span_name or f"{group_id} apply",
-                context=parent_context(record.headers),
-                attributes={
-                    "goalstream.event_id": str(envelope.event_id),
-                    "goalstream.event_type": envelope.event_type,
-                    "goalstream.org_id": envelope.org_id,
-                },
-            ):
-                if not await apply_event(envelope):
-                    metrics.mark("repeat")
-        except TRANSIENT:
-            log.warning("transient failure applying event; it will be redelivered", exc_info=True)
-            await asyncio.sleep(retry_delay)
+            if live and owns_marker:
+                await consumer_batch.apply_owned(pool, live, cast(ApplyBatch, apply))
+            elif live:
+                await consumer_batch.apply_each(pool, live, cast(Apply, apply))
+            for item in items:  # after the commit: a failure here redelivers the batch, as repeats
+                if item.reason is not None:
+                    with item.context():
+                        await dead_letter_record(broker, item.record, item.reason, consumer=group_id)
+        except BaseException as exc:
+            for item in items:
+                item.outcome = "retried"  # NACK_ON_ERROR: the batch is redelivered
+            if isinstance(exc, TRANSIENT):
+                log.warning("transient failure applying a batch; it will be redelivered", exc_info=True)
+                await asyncio.sleep(retry_delay)
             raise
-        except Rejected as exc:
-            await dead_letter(broker, msg, str(exc), consumer=group_id)
+        finally:
+            consumer_batch.finish(items, topic, group_id, time.perf_counter() - started)
 
 
 async def dead_letter(broker: KafkaBroker, msg: KafkaMessage, reason: str, *, consumer: str) -> None:
-    """Publish the record as it came to `<topic>.dlq`, with why and where from, and which consumer refused it
-    (several groups read one topic: each dead-letters what it cannot apply)."""
+    """`dead_letter_record` for a message of one record."""
     record = msg.raw_message
     assert not isinstance(record, tuple)
+    await dead_letter_record(broker, record, reason, consumer=consumer)
+
+
+async def dead_letter_record(
+    broker: KafkaBroker, record: ConsumerRecord[Any, Any], reason: str, *, consumer: str
+) -> None:
+    """Publish the record as it came to `<topic>.dlq`, with why and where from, and which consumer refused it
+    (several groups read one topic: each dead-letters what it cannot apply)."""
     headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
     headers |= {
         "dlq_reason": reason[:2000],
@@ -143,6 +131,6 @@ async def dead_letter(broker: KafkaBroker, msg: KafkaMessage, reason: str, *, co
         "dlq_offset": str(record.offset),
         "dlq_consumer": consumer,
     }
-    metrics.mark("dead_lettered")
+    metrics.mark("dead_lettered")  # inside an instrumented single-record handler; a batch counts its own
     log.error("record dead-lettered", extra={"reason": reason, "topic": record.topic, "offset": record.offset})
     await broker.publish(record.value or b"", topic=dlq(record.topic), key=record.key, headers=headers)

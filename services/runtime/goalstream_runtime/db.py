@@ -16,8 +16,17 @@ log = logging.getLogger(__name__)
 Connection = asyncpg.Connection | PoolConnectionProxy
 
 
+def _jsonb_out(value: object) -> bytes:
+    return b"\x01" + json.dumps(value).encode()  # jsonb's binary form: a version byte, then the text
+
+
+def _jsonb_in(data: bytes) -> object:
+    return json.loads(data[1:])
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    # Binary, so COPY (binary only in asyncpg) can write jsonb columns: batches of events use it.
+    await conn.set_type_codec("jsonb", encoder=_jsonb_out, decoder=_jsonb_in, schema="pg_catalog", format="binary")
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -36,21 +36,37 @@ from goalstream_runtime.telemetry import current_headers, extract, header_map, t
 
 log = logging.getLogger(__name__)
 
+COPY_FROM = 50  # records in one enqueue from which COPY beats a pipelined INSERT (it costs a round trip more)
 
-async def enqueue(conn: Connection, records: Iterable[KafkaRecord], channel: str, *, notify: bool = True) -> None:
+
+async def enqueue(
+    conn: Connection,
+    records: Iterable[KafkaRecord],
+    channel: str,
+    *,
+    notify: bool = True,
+    traces: Sequence[dict[str, str]] | None = None,
+) -> None:
     """Add records to the outbox inside the caller's transaction and wake the relay on commit.
 
     `notify=False` when the transaction has already notified (one NOTIFY per transaction is enough).
     The current trace context (W3C `traceparent`, `tracestate`) is stored with each record, so the
-    relay's publish continues the trace of the request that wrote it.
+    relay's publish continues the trace of the request that wrote it; `traces` gives each record its
+    own (a batch decided under several traces and written at once).
     """
-    trace_headers = current_headers()
+    records = list(records)
+    current = current_headers()
+    contexts = traces if traces is not None else [current] * len(records)
     rows = [
-        (r.topic, r.key, r.value, _with_trace([[k, v.decode()] for k, v in r.headers], trace_headers)) for r in records
+        (r.topic, r.key, r.value, _with_trace([[k, v.decode()] for k, v in r.headers], t))
+        for r, t in zip(records, contexts, strict=True)
     ]
     if not rows:
         return
-    await conn.executemany("INSERT INTO outbox (topic, message_key, value, headers) VALUES ($1, $2, $3, $4)", rows)
+    if len(rows) >= COPY_FROM:
+        await conn.copy_records_to_table("outbox", records=rows, columns=["topic", "message_key", "value", "headers"])
+    else:
+        await conn.executemany("INSERT INTO outbox (topic, message_key, value, headers) VALUES ($1, $2, $3, $4)", rows)
     if notify:
         await conn.execute(f"NOTIFY {channel}")
 
@@ -170,8 +186,11 @@ class OutboxRelay:
                 self._wake.clear()  # before the fetch: a NOTIFY during publishing is not lost
                 if await self._publish_batch(conn, producer) < self.batch_size:
                     wait = min(self.poll_interval, max(next_check - time.monotonic(), 0.0))
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+                    # meets the wake-up, and the relay would then never stop.
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), wait)
+                        async with asyncio.timeout(wait):
+                            await self._wake.wait()
 
     async def _check(self, conn: Connection, probe: watermarks.BrokerProbe) -> None:
         """Republish every topic the broker lost since it acknowledged it."""

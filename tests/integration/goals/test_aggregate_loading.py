@@ -9,7 +9,8 @@ import asyncpg
 import pytest
 
 from goalstream_goals.adapters import event_store, snapshots
-from goalstream_goals.domain.goal import fold
+from goalstream_goals.domain.goal import Measurement, fold
+from goalstream_goals.domain.measure import decide_measurement
 from goalstream_goals.service_layer import ladders
 from goalstream_goals.service_layer.goals import ConcurrencyError, GoalsService
 from goalstream_runtime.db import create_pool
@@ -26,8 +27,10 @@ async def test_a_long_stream_loads_from_its_snapshot_and_equals_a_full_fold(goal
         full = fold([e.payload for e in await event_store.load(conn, goal_id, goals.org_id)])
     assert snapshot is not None and snapshot.version >= snapshots.EVERY
     assert full is not None and full.current == 2 * snapshots.EVERY + 7
-    loaded = await goals.get(goal_id)
+    uncached = GoalsService(pool=pool, clock=goals.clock)  # no goal cache: it loads from the snapshot
+    loaded = await uncached.get_goal(goals.org_id, goal_id)
     assert loaded.goal == full  # snapshot + the events after it: the same state as folding everything
+    assert (await goals.get(goal_id)).goal == full  # and from the cache: the same
 
 
 async def test_two_writers_racing_on_one_goal_one_wins_one_conflicts(goals: Goals, database_url: str) -> None:
@@ -77,3 +80,36 @@ async def test_the_event_log_refuses_updates_and_deletes(goals: Goals, pool: asy
             await conn.execute("UPDATE events SET payload = '{}'::jsonb")
         with pytest.raises(asyncpg.RaiseError, match="append-only"):
             await conn.execute("DELETE FROM events")
+
+
+async def test_a_cached_goal_takes_in_what_another_instance_appended(goals: Goals, database_url: str) -> None:
+    metric = f"cache.{uuid.uuid4().hex[:8]}"
+    goal = await goals.create(metric={"key": metric, "aggregation": "sum"}, target=100, deadline=goals.at(5))
+    await goals.measure(metric, 1)  # this instance now has the goal cached at version 2
+    assert goals.service.cache.get(goals.org_id, goal.goal.goal_id) is not None
+    other_pool = await create_pool(database_url, "goals")
+    try:
+        other = Goals(GoalsService(pool=other_pool, clock=goals.clock), goals.clock, goals.org_id)
+        await other.measure(metric, 10)
+    finally:
+        await other_pool.close()
+    await goals.measure(metric, 100)  # decided on the cached state plus the other instance's event
+    record = await goals.get(goal.goal.goal_id)
+    assert record.current == 111
+    assert (await goals.types(goal.goal.goal_id))[-1] == "GoalAchieved"
+
+
+async def test_a_rolled_back_session_leaves_the_cache_as_committed(goals: Goals) -> None:
+    metric = f"cache.{uuid.uuid4().hex[:8]}"
+    goal = await goals.create(metric={"key": metric, "aggregation": "sum"}, target=100, deadline=goals.at(5))
+    await goals.measure(metric, 1)
+    with pytest.raises(RuntimeError):
+        async with goals.service.session(goals.org_id) as s:
+            before = await s.goal(goal.goal.goal_id)
+            m = Measurement(str(uuid.uuid4()), metric, 50, goals.clock.now)
+            await s.commit(before, decide_measurement(before, m, s.now, s.tolerances))
+            raise RuntimeError("the request fails after deciding")
+    cached = goals.service.cache.get(goals.org_id, goal.goal.goal_id)
+    assert cached is not None and cached.current == 1
+    await goals.measure(metric, 2)
+    assert (await goals.get(goal.goal.goal_id)).current == 3

@@ -1,4 +1,5 @@
-"""Feeding goal events straight into a tracking read-model generation through `project()`, as the consumer would."""
+"""Feeding goal events straight into a tracking read-model generation through `project_batch()`, as the consumer
+would."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from goalstream_contracts.base import Payload
 from goalstream_contracts.envelope import Envelope
 from goalstream_runtime.db import connect, migrate
 from goalstream_tracking.adapters import generations
-from goalstream_tracking.adapters.projection import project
+from goalstream_tracking.adapters.projection import project_batch
 
 SOURCE = "/goalstream/goals"
 
@@ -40,7 +41,7 @@ class Feed:
         )
 
     async def apply(self, events: Iterable[tuple[Payload, datetime]], per_transaction: int = 1) -> int:
-        """Project the events in order, `per_transaction` to a transaction; how many were applied."""
+        """Project the events in order, `per_transaction` to a transaction (one batch); how many were applied."""
         batch: list[tuple[Payload, datetime]] = []
         applied = 0
         for event in events:
@@ -52,7 +53,7 @@ class Feed:
 
     async def _apply_batch(self, batch: Sequence[tuple[Payload, datetime]]) -> int:
         async with self.conn.transaction():
-            return sum([await project(self.conn, self.schema, self.envelope(p, at)) for p, at in batch])
+            return sum(await project_batch(self.conn, self.schema, [self.envelope(p, at) for p, at in batch]))
 
 
 async def open_live_generation(database_url: str) -> tuple[asyncpg.Connection, str]:

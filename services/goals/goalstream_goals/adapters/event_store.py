@@ -23,6 +23,11 @@ from goalstream_runtime.outbox import enqueue
 from goalstream_runtime.telemetry import tracer
 
 SOURCE = "/goalstream/goals"
+COPY_FROM = 50  # events in one write from which COPY beats a pipelined INSERT (it costs a round trip more)
+_EVENT_COLUMNS = [
+    "event_id", "org_id", "stream_id", "stream_version", "event_type", "schema_version", "occurred_at",
+    "correlation_id", "causation_id", "payload",
+]  # fmt: skip
 OUTBOX_CHANNEL = "goals_outbox"
 
 
@@ -73,6 +78,12 @@ async def load(conn: Connection, stream_id: str, org_id: str, after_version: int
     return [envelope_of(r) for r in rows]
 
 
+async def stored(conn: Connection, event_ids: list[uuid.UUID]) -> list[Envelope[Payload]]:
+    """Those of these events already stored, in stream order (a retried request finds its own)."""
+    rows = await conn.fetch("SELECT * FROM events WHERE event_id = ANY($1::uuid[]) ORDER BY stream_version", event_ids)
+    return [envelope_of(r) for r in rows]
+
+
 async def append(
     conn: Connection,
     *,
@@ -102,56 +113,89 @@ async def append(
     ):
         if first_in_transaction:  # later appends of the same transaction already hold the lock
             await lock_organisation(conn, org_id)
-        if event_ids is not None:
-            stored = await conn.fetch(
-                "SELECT * FROM events WHERE event_id = ANY($1::uuid[]) ORDER BY stream_version", event_ids
-            )
-            if stored:
-                if len(stored) != len(payloads) or any(r["stream_id"] != stream_id for r in stored):
-                    raise ConcurrencyError(stream_id, expected_version, -1)
-                return [envelope_of(r) for r in stored]
+        if event_ids is not None and (found := await stored(conn, event_ids)):
+            if len(found) != len(payloads) or any(e.stream_id != stream_id for e in found):
+                raise ConcurrencyError(stream_id, expected_version, -1)
+            return found
         actual = await conn.fetchval(
             "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id
         )
         if actual != expected_version:
             raise ConcurrencyError(stream_id, expected_version, actual)
-        ids = event_ids or [uuid.uuid4() for _ in payloads]
-        envelopes = [
-            Envelope[Payload].new(
-                p,
-                event_id=ids[i],
-                org_id=org_id,
-                stream_id=stream_id,
-                stream_version=expected_version + i + 1,
-                occurred_at=occurred_at,
-                source=SOURCE,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-            )
-            for i, p in enumerate(payloads)
-        ]
-        rows: list[tuple[Any, ...]] = [
-            (
-                e.event_id,
-                e.org_id,
-                e.stream_id,
-                e.stream_version,
-                e.event_type,
-                e.schema_version,
-                e.occurred_at,
-                e.correlation_id,
-                e.causation_id,
-                e.payload.model_dump(mode="json"),
-            )
-            for e in envelopes
-        ]
-        try:
-            await conn.executemany(
-                "INSERT INTO events (event_id, org_id, stream_id, stream_version, event_type, schema_version,"
-                " occurred_at, correlation_id, causation_id, payload) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-                rows,
-            )
-        except asyncpg.UniqueViolationError as exc:
-            raise ConcurrencyError(stream_id, expected_version, -1) from exc
-        await enqueue(conn, [to_kafka(e) for e in envelopes], OUTBOX_CHANNEL, notify=first_in_transaction)
+        envelopes = new_envelopes(
+            org_id=org_id,
+            stream_id=stream_id,
+            expected_version=expected_version,
+            payloads=payloads,
+            occurred_at=occurred_at,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            event_ids=event_ids,
+        )
+        await insert_events(conn, envelopes, notify=first_in_transaction)
         return envelopes
+
+
+def new_envelopes(
+    *,
+    org_id: str,
+    stream_id: str,
+    expected_version: int,
+    payloads: list[Payload],
+    occurred_at: datetime,
+    correlation_id: uuid.UUID,
+    causation_id: uuid.UUID | None,
+    event_ids: list[uuid.UUID] | None = None,
+) -> list[Envelope[Payload]]:
+    """The envelopes `payloads` get when appended after `expected_version` (nothing is written)."""
+    ids = event_ids or [uuid.uuid4() for _ in payloads]
+    return [
+        Envelope[Payload].new(
+            p,
+            event_id=ids[i],
+            org_id=org_id,
+            stream_id=stream_id,
+            stream_version=expected_version + i + 1,
+            occurred_at=occurred_at,
+            source=SOURCE,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
+        for i, p in enumerate(payloads)
+    ]
+
+
+async def insert_events(
+    conn: Connection,
+    envelopes: list[Envelope[Payload]],
+    traces: list[dict[str, str]] | None = None,
+    *,
+    notify: bool = True,
+) -> None:
+    """The events' rows and their outbox records; a taken (stream, version) is a ConcurrencyError."""
+    rows: list[tuple[Any, ...]] = [
+        (
+            e.event_id,
+            e.org_id,
+            e.stream_id,
+            e.stream_version,
+            e.event_type,
+            e.schema_version,
+            e.occurred_at,
+            e.correlation_id,
+            e.causation_id,
+            e.payload.model_dump(mode="json"),
+        )
+        for e in envelopes
+    ]
+    try:
+        if len(rows) >= COPY_FROM:
+            await conn.copy_records_to_table("events", records=rows, columns=_EVENT_COLUMNS)
+        else:
+            await conn.executemany(
+                f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)", rows
+            )
+    except asyncpg.UniqueViolationError as exc:
+        first = envelopes[0]
+        raise ConcurrencyError(first.stream_id, first.stream_version - 1, -1) from exc
+    await enqueue(conn, [to_kafka(e) for e in envelopes], OUTBOX_CHANNEL, notify=notify, traces=traces)

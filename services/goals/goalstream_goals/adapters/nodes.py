@@ -1,7 +1,12 @@
-"""The goal tree as the command side keeps it: one row per goal, written with the goal's events."""
+"""The goal tree as the command side keeps it: one row per goal, written with the goal's events.
+
+A session reads rows in bulk (`get_many`, `children_of`), keeps them in memory while it decides,
+and writes the ones it changed in one statement at the end (`save_many`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from goalstream_contracts.common import GoalStatus, Rollup
@@ -21,44 +26,68 @@ class Node:
     current: float | None
     progress: float | None
     status: GoalStatus | None
+    weight: float = 1.0
+    baseline: float = 0.0
+
+    @classmethod
+    def of(cls, goal: Goal, *, current: float | None, progress: float | None) -> Node:
+        d = goal.definition
+        return cls(
+            d.goal_id, d.parent_id, d.kind, d.rollup, d.metric is not None, goal.active, current, progress,
+            goal.status, d.weight, goal.baseline,
+        )  # fmt: skip
+
+    def as_child(self) -> Child:
+        return Child(self.weight, self.progress, self.current, self.baseline, self.status)
+
+
+_COLUMNS = "goal_id, parent_id, kind, rollup, has_metric, active, current, progress, status, weight, baseline"
 
 
 async def get(conn: Connection, org_id: str, goal_id: str) -> Node | None:
     row = await conn.fetchrow(
-        "SELECT goal_id, parent_id, kind, rollup, has_metric, active, current, progress, status"
-        " FROM goal_nodes WHERE goal_id = $1 AND org_id = $2",
+        f"SELECT {_COLUMNS} FROM goal_nodes WHERE goal_id = $1 AND org_id = $2",
         goal_id,
         org_id,
     )
     return None if row is None else Node(**dict(row))
 
 
-async def save(conn: Connection, org_id: str, goal: Goal, *, current: float | None, progress: float | None) -> Node:
-    """Write the goal's row; returns the row as written."""
-    d = goal.definition
-    await conn.execute(
+async def get_many(conn: Connection, org_id: str, goal_ids: Collection[str]) -> dict[str, Node]:
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM goal_nodes WHERE goal_id = ANY($1::text[]) AND org_id = $2", list(goal_ids), org_id
+    )
+    return {r["goal_id"]: Node(**dict(r)) for r in rows}
+
+
+async def children_of(conn: Connection, org_id: str, parent_ids: Collection[str]) -> list[Node]:
+    """Every active child of these goals (any kind; the rollup keeps the hard ones)."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM goal_nodes WHERE org_id = $1 AND parent_id = ANY($2::text[]) AND active",
+        org_id,
+        list(parent_ids),
+    )
+    return [Node(**dict(r)) for r in rows]
+
+
+async def save_many(conn: Connection, org_id: str, rows: Collection[Node]) -> None:
+    """Write the rows in one statement."""
+    if not rows:
+        return
+    await conn.executemany(
         "INSERT INTO goal_nodes (goal_id, org_id, parent_id, kind, weight, rollup, has_metric, active, baseline,"
         " current, progress, status) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
         " ON CONFLICT (goal_id) DO UPDATE SET parent_id = excluded.parent_id, weight = excluded.weight,"
         " rollup = excluded.rollup, has_metric = excluded.has_metric, active = excluded.active,"
         " baseline = excluded.baseline, current = excluded.current, progress = excluded.progress,"
         " status = excluded.status",
-        d.goal_id,
-        org_id,
-        d.parent_id,
-        d.kind,
-        d.weight,
-        d.rollup,
-        d.metric is not None,
-        goal.active,
-        goal.baseline,
-        current,
-        progress,
-        goal.status,
+        [_row(org_id, n) for n in rows],
     )
-    return Node(
-        d.goal_id, d.parent_id, d.kind, d.rollup, d.metric is not None, goal.active, current, progress, goal.status
-    )
+
+
+def _row(org_id: str, n: Node) -> tuple[object, ...]:
+    return (n.goal_id, org_id, n.parent_id, n.kind, n.weight, n.rollup, n.has_metric, n.active, n.baseline,
+            n.current, n.progress, n.status)  # fmt: skip
 
 
 async def children(conn: Connection, org_id: str, parent_id: str) -> list[Child]:
@@ -70,6 +99,21 @@ async def children(conn: Connection, org_id: str, parent_id: str) -> list[Child]
         parent_id,
     )
     return [Child(**dict(r)) for r in rows]
+
+
+async def depths(conn: Connection, org_id: str, goal_ids: Collection[str]) -> dict[str, int]:
+    """How many ancestors each goal has, in one query (a goal without a row has none)."""
+    rows = await conn.fetch(
+        "WITH RECURSIVE up(start, goal_id, parent_id, depth) AS ("
+        " SELECT goal_id, goal_id, parent_id, 0 FROM goal_nodes WHERE goal_id = ANY($1::text[]) AND org_id = $2"
+        " UNION SELECT up.start, n.goal_id, n.parent_id, up.depth + 1 FROM goal_nodes n JOIN up"
+        " ON n.goal_id = up.parent_id WHERE n.org_id = $2 AND up.depth < 1000)"
+        " SELECT start, max(depth) AS depth FROM up GROUP BY start",
+        list(goal_ids),
+        org_id,
+    )
+    found = {r["start"]: r["depth"] for r in rows}
+    return {g: found.get(g, 0) for g in goal_ids}
 
 
 async def ancestors(conn: Connection, org_id: str, goal_id: str) -> list[str]:

@@ -20,6 +20,20 @@ async def set_due(conn: Connection, org_id: str, goal_id: str, due_at: datetime 
     )
 
 
+async def set_due_many(conn: Connection, org_id: str, due: dict[str, datetime | None]) -> None:
+    """`set_due` for many goals in two statements at most."""
+    cleared = [g for g, at in due.items() if at is None]
+    if cleared:
+        await conn.execute("DELETE FROM schedule WHERE goal_id = ANY($1::text[])", cleared)
+    timed = [(g, org_id, at) for g, at in due.items() if at is not None]
+    if timed:
+        await conn.executemany(
+            "INSERT INTO schedule (goal_id, org_id, due_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT (goal_id) DO UPDATE SET due_at = excluded.due_at",
+            timed,
+        )
+
+
 async def claim_due(conn: Connection, now: datetime) -> tuple[str, str] | None:
     """Lock one goal due by `now` for the caller's transaction: (org id, goal id), or None."""
     row = await conn.fetchrow(

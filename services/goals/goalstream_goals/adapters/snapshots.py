@@ -26,6 +26,16 @@ async def read(conn: Connection, stream_id: str, org_id: str) -> Goal | None:
     return None if row is None else _GOAL.validate_python(row["state"])
 
 
+async def read_many(conn: Connection, stream_ids: list[str], org_id: str) -> dict[str, Goal]:
+    rows = await conn.fetch(
+        "SELECT stream_id, state FROM snapshots WHERE stream_id = ANY($1::text[]) AND org_id = $2 AND format = $3",
+        stream_ids,
+        org_id,
+        FORMAT,
+    )
+    return {r["stream_id"]: _GOAL.validate_python(r["state"]) for r in rows}
+
+
 async def write(conn: Connection, org_id: str, goal: Goal, last_snapshot_version: int) -> None:
     """Snapshot `goal` when EVERY events have passed since the last snapshot."""
     if goal.version - last_snapshot_version < EVERY:

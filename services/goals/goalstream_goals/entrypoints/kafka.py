@@ -1,24 +1,37 @@
-"""Measurements from CRMs and analytics pipelines, as CloudEvents on `goalstream.measurements.v1`."""
+"""Measurements from CRMs and analytics pipelines, as CloudEvents on `goalstream.measurements.v1`.
+
+A poll's records are recorded together: one transaction per organisation in the batch, each
+measurement with its own cause (its record's event id), correlation and trace. The offsets are
+committed after every organisation's transaction; on a failure the whole poll is redelivered, and
+what was already recorded is a duplicate by measurement id, so it changes nothing.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from goalstream_contracts.cloudevents import ContractError, from_kafka
 from goalstream_contracts.measurements import MeasurementSubmitted
 from goalstream_contracts.topics import MEASUREMENTS
 from goalstream_goals.entrypoints.schemas import to_measurement
 from goalstream_goals.service_layer.goals import GoalsService
-from goalstream_goals.service_layer.measurements import record_measurements
-from goalstream_runtime import metrics
-from goalstream_runtime.consumers import HEARTBEAT_INTERVAL_MS, SESSION_TIMEOUT_MS, TRANSIENT, dead_letter
-from goalstream_runtime.logs import org_id_var
+from goalstream_goals.service_layer.measurements import Origin, record_measurements
+from goalstream_runtime import consumer_batch, metrics
+from goalstream_runtime.consumer_batch import Item
+from goalstream_runtime.consumers import (
+    BATCH_TIMEOUT_MS,
+    HEARTBEAT_INTERVAL_MS,
+    MAX_RECORDS,
+    SESSION_TIMEOUT_MS,
+    TRANSIENT,
+    dead_letter_record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +42,15 @@ async def _raw_body(msg: object) -> object:
 
 def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_prefix: str) -> None:
     group_id = f"{group_prefix}-goals-measurements"
+    for outcome in metrics.OUTCOMES:
+        metrics.MESSAGES.labels(MEASUREMENTS, group_id, outcome)
 
     @broker.subscriber(
         MEASUREMENTS,
         group_id=group_id,
+        batch=True,
+        max_records=MAX_RECORDS,
+        batch_timeout_ms=BATCH_TIMEOUT_MS,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         decoder=_raw_body,
@@ -40,33 +58,45 @@ def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_pre
         session_timeout_ms=SESSION_TIMEOUT_MS,
         heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
     )
-    @metrics.instrument_handler(MEASUREMENTS, group_id)
-    async def on_measurement(body: bytes, msg: KafkaMessage) -> None:
-        record = msg.raw_message
-        assert not isinstance(record, tuple)
+    async def on_measurements(bodies: list[bytes], msg: KafkaMessage) -> None:
+        started, raw = time.perf_counter(), msg.raw_message
+        items = consumer_batch.decode(raw if isinstance(raw, tuple) else (raw,), "goals measurement")
         try:
-            envelope = from_kafka(record.headers, record.value)
-            if not isinstance(envelope.payload, MeasurementSubmitted):
-                raise ContractError(f"{envelope.event_type} does not belong on {MEASUREMENTS}")
-        except ContractError as exc:
-            await dead_letter(broker, msg, str(exc), consumer=group_id)
-            return
-        m = envelope.payload
-        org_id_var.set(envelope.org_id)
-        measurement = to_measurement(m, str(envelope.event_id))
-        try:
-            result = await record_measurements(
-                service,
-                envelope.org_id,
-                [(m.goal_id, measurement)],
-                envelope.correlation_id or uuid.uuid4(),
-                causation_id=envelope.event_id,
-            )
-        except TRANSIENT:
-            await asyncio.sleep(1.0)
+            by_org: dict[str, list[Item]] = {}
+            for item in items:
+                if item.envelope is None:
+                    continue
+                if not isinstance(item.envelope.payload, MeasurementSubmitted):
+                    item.reject(f"{item.envelope.event_type} does not belong on {MEASUREMENTS}")
+                    continue
+                by_org.setdefault(item.envelope.org_id, []).append(item)
+            for org_id, org_items in by_org.items():
+                await _record(service, org_id, org_items)
+            for item in items:  # after every commit: a failure here redelivers the poll, as duplicates
+                if item.reason is not None:
+                    with item.context():
+                        await dead_letter_record(broker, item.record, item.reason, consumer=group_id)
+        except BaseException as exc:
+            for item in items:
+                item.outcome = "retried"
+            if isinstance(exc, TRANSIENT):
+                log.warning("transient failure recording measurements; they will be redelivered", exc_info=True)
+                await asyncio.sleep(1.0)
             raise
-        rejected = [o for o in result.outcomes if o.status == "rejected"]
-        if rejected:
-            await dead_letter(broker, msg, rejected[0].reason or "rejected", consumer=group_id)
-        elif all(o.status == "duplicate" for o in result.outcomes):
-            metrics.mark("repeat")
+        finally:
+            consumer_batch.finish(items, MEASUREMENTS, group_id, time.perf_counter() - started)
+
+
+async def _record(service: GoalsService, org_id: str, items: list[Item]) -> None:
+    batch, origins = [], []
+    for item in items:
+        envelope = item.envelope
+        assert envelope is not None and isinstance(envelope.payload, MeasurementSubmitted)
+        batch.append((envelope.payload.goal_id, to_measurement(envelope.payload, str(envelope.event_id))))
+        origins.append(Origin(envelope.event_id, envelope.correlation_id, item.context))
+    result = await record_measurements(service, org_id, batch, uuid.uuid4(), origins=origins)
+    for item, outcome in zip(items, result.outcomes, strict=True):
+        if outcome.status == "rejected":
+            item.reject(outcome.reason or "rejected")
+        elif outcome.status == "duplicate":
+            item.outcome = "repeat"

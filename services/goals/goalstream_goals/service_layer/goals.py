@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from goalstream_goals.adapters.event_store import ConcurrencyError
 from goalstream_goals.domain.define import decide_archive, decide_plan, decide_revise, decide_set
 from goalstream_goals.domain.errors import DomainError
 from goalstream_goals.domain.goal import Goal
+from goalstream_goals.service_layer.goal_cache import GoalCache
 from goalstream_goals.service_layer.unit_of_work import NotFound, Session
 
 Clock = Callable[[], datetime]
@@ -41,6 +42,7 @@ class GoalRecord:
 class GoalsService:
     pool: asyncpg.Pool
     clock: Clock
+    cache: GoalCache = field(default_factory=lambda: GoalCache(0))  # the service's goals, as last committed
 
     @contextlib.asynccontextmanager
     async def session(
@@ -51,12 +53,15 @@ class GoalsService:
         causation_id: uuid.UUID | None = None,
     ) -> AsyncIterator[Session]:
         """One transaction on the organisation; `causation_id`: the message that caused this work."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            tolerances = await organisations.tolerances(conn, org_id)
-            correlation = correlation_id or uuid.uuid4()
-            session = Session(conn, org_id, now or self.clock(), tolerances, correlation, causation_id)
-            yield session
-            await session.settle()
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                tolerances = await organisations.tolerances(conn, org_id)
+                correlation = correlation_id or uuid.uuid4()
+                now = now or self.clock()
+                session = Session(conn, org_id, now, tolerances, correlation, causation_id, cache=self.cache)
+                yield session
+                await session.settle()
+            session.committed()
 
     async def set_goal(
         self, org_id: str, fields: dict[str, Any], correlation_id: uuid.UUID, idempotency_key: str | None = None
@@ -112,8 +117,11 @@ class GoalsService:
 
     async def get_goal(self, org_id: str, goal_id: str) -> GoalRecord:
         async with self.pool.acquire() as conn:
-            s = Session(conn, org_id, self.clock(), await organisations.tolerances(conn, org_id), uuid.uuid4())
-            return await _record(s, await s.goal(goal_id))
+            tolerances = await organisations.tolerances(conn, org_id)
+            s = Session(conn, org_id, self.clock(), tolerances, uuid.uuid4(), cache=self.cache)
+            record = await _record(s, await s.goal(goal_id))
+        s.committed()  # read outside a transaction: what it saw was committed
+        return record
 
     async def stream_events(self, org_id: str, stream_id: str, first_type: str) -> list[Envelope[Payload]]:
         """A goal's (first_type GoalSet) or a ladder's (LadderSet) event history."""

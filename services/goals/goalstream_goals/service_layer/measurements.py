@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -41,21 +43,32 @@ class BatchResult:
 ATTEMPTS = 3
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where one measurement of a batch came from: a record, whose event caused it and whose trace goes on."""
+
+    event_id: uuid.UUID
+    correlation_id: uuid.UUID | None
+    scope: Callable[[], contextlib.AbstractContextManager[None]]  # entered while its measurement is decided
+
+
 async def record_measurements(
     service: GoalsService,
     org_id: str,
     batch: list[tuple[str | None, Measurement]],
     correlation_id: uuid.UUID,
     causation_id: uuid.UUID | None = None,
+    origins: Sequence[Origin] | None = None,
 ) -> BatchResult:
     """Apply (goal id or None, measurement) pairs in order; rejected items change nothing, the rest apply.
 
     The whole batch is one transaction; when a goal moved on under it (ConcurrencyError), nothing of it
-    was written and it is tried again, up to ATTEMPTS times, after a short random pause.
+    was written and it is tried again, up to ATTEMPTS times, after a short random pause. `origins`, one
+    per item, gives each measurement its own cause and trace (a batch of topic records).
     """
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return await _record_once(service, org_id, batch, correlation_id, causation_id)
+            return await _record_once(service, org_id, batch, correlation_id, causation_id, origins)
         except ConcurrencyError:
             if attempt == ATTEMPTS:
                 raise
@@ -69,49 +82,85 @@ async def _record_once(
     batch: list[tuple[str | None, Measurement]],
     correlation_id: uuid.UUID,
     causation_id: uuid.UUID | None,
+    origins: Sequence[Origin] | None,
 ) -> BatchResult:
     result = BatchResult()
     async with service.session(org_id, correlation_id, causation_id=causation_id) as s:
         await lock_organisation(s.conn, org_id)
+        bindings = await _bindings(s, batch)
+        routed: list[tuple[MeasurementOutcome, Measurement, list[str]]] = []
         for index, (goal_id, m) in enumerate(batch):
             outcome = MeasurementOutcome(index=index, measurement_id=m.measurement_id, status="accepted")
             result.outcomes.append(outcome)
-            targets, reason = await _targets(s, m.metric, goal_id)
+            targets, reason = bindings.targets(m.metric, goal_id)
             if reason is not None:
                 outcome.status, outcome.reason = "rejected", reason
-                continue
-            fresh = await s.conn.fetchval(
-                "INSERT INTO measurements_seen (org_id, measurement_id) VALUES ($1, $2)"
-                " ON CONFLICT DO NOTHING RETURNING true",
-                org_id,
-                m.measurement_id,
-            )
-            if not fresh:
+            else:
+                routed.append((outcome, m, targets))
+        fresh = await _first_seen(s, [m.measurement_id for _, m, _ in routed])
+        await s.prepare([t for _, _, targets in routed for t in targets])
+        for outcome, m, targets in routed:
+            if m.measurement_id not in fresh:
                 outcome.status = "duplicate"
                 continue
-            for target in targets:
-                goal = await s.goal(target)
-                events = decide_measurement(goal, m, s.now, s.tolerances)
-                if events:
-                    await s.commit(goal, events, observed_at=m.observed_at)
-                    outcome.goals += 1
+            fresh.discard(m.measurement_id)  # a second copy in the same batch is a duplicate
+            origin = origins[outcome.index] if origins is not None else None
+            with origin.scope() if origin is not None else contextlib.nullcontext():
+                s.correlation_id = (origin.correlation_id if origin else None) or correlation_id
+                for target in targets:
+                    goal = await s.goal(target)
+                    events = decide_measurement(goal, m, s.now, s.tolerances)
+                    if events:
+                        cause = origin.event_id if origin is not None else None
+                        await s.commit(goal, events, observed_at=m.observed_at, cause=cause)
+                        outcome.goals += 1
+        s.correlation_id = correlation_id  # what the measurements cause up the tree: the batch's
     return result
 
 
-async def _targets(s: Session, metric: str, goal_id: str | None) -> tuple[list[str], str | None]:
-    """The active goals a measurement reaches, or the reason it is rejected."""
-    if goal_id is not None:
-        key = await s.conn.fetchval(
-            "SELECT metric_key FROM goal_metrics WHERE goal_id = $1 AND org_id = $2 AND active", goal_id, s.org_id
-        )
+@dataclass(frozen=True)
+class Bindings:
+    """Which active goals the batch's metrics and named goals are bound to."""
+
+    metric_of: dict[str, str]  # goal id -> its metric
+    goals_of: dict[str, list[str]]  # metric -> its goals, by id
+
+    def targets(self, metric: str, goal_id: str | None) -> tuple[list[str], str | None]:
+        """The active goals a measurement reaches, or the reason it is rejected."""
+        if goal_id is None:
+            return self.goals_of.get(metric, []), None
+        key = self.metric_of.get(goal_id)
         if key is None:
             return [], f"goal {goal_id} is not an active goal with a metric in this organisation"
         if key != metric:
             return [], f"goal {goal_id} is bound to metric {key}, not {metric}"
         return [goal_id], None
+
+
+async def _bindings(s: Session, batch: list[tuple[str | None, Measurement]]) -> Bindings:
+    named = list({g for g, _ in batch if g is not None})
+    metrics = list({m.metric for g, m in batch if g is None})
     rows = await s.conn.fetch(
-        "SELECT goal_id FROM goal_metrics WHERE org_id = $1 AND metric_key = $2 AND active ORDER BY goal_id",
+        "SELECT goal_id, metric_key FROM goal_metrics WHERE org_id = $1 AND active"
+        " AND (goal_id = ANY($2::text[]) OR metric_key = ANY($3::text[])) ORDER BY goal_id",
         s.org_id,
-        metric,
+        named,
+        metrics,
     )
-    return [r["goal_id"] for r in rows], None
+    goals_of: dict[str, list[str]] = {}
+    for r in rows:
+        goals_of.setdefault(r["metric_key"], []).append(r["goal_id"])
+    return Bindings({r["goal_id"]: r["metric_key"] for r in rows}, goals_of)
+
+
+async def _first_seen(s: Session, measurement_ids: list[str]) -> set[str]:
+    """Record the ids as seen; returns those seen for the first time (one effect per measurement id)."""
+    if not measurement_ids:
+        return set()
+    rows = await s.conn.fetch(
+        "INSERT INTO measurements_seen (org_id, measurement_id) SELECT $1, unnest($2::text[])"
+        " ON CONFLICT DO NOTHING RETURNING measurement_id",
+        s.org_id,
+        list(dict.fromkeys(measurement_ids)),
+    )
+    return {r["measurement_id"] for r in rows}

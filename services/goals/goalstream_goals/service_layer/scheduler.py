@@ -47,7 +47,8 @@ class Scheduler:
             if claimed is None:
                 return None
             org_id, goal_id = claimed
-            s = Session(conn, org_id, now, await organisations.tolerances(conn, org_id), uuid.uuid4())
+            tolerances = await organisations.tolerances(conn, org_id)
+            s = Session(conn, org_id, now, tolerances, uuid.uuid4(), cache=self.service.cache)
             goal = await s.find_goal(goal_id)
             if goal is None:
                 await schedule.set_due(conn, org_id, goal_id, None)

@@ -3,6 +3,9 @@
 `Session.commit` appends a goal's events and, in the same transaction, keeps every row derived from
 them (metric bindings, tree node, snapshot, schedule) and cascades what they cause: a parent's rollup
 status (deepest first, in `settle`) and a ladder's next rung. So a request never half-applies.
+
+Events, tree rows and due times are decided in memory and written together when the session settles
+(`PendingWrites.flush`): a batch of measurements costs a handful of statements, not a handful each.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from datetime import datetime
 from goalstream_contracts.base import Payload
 from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.events import GoalAchieved, GoalSet
-from goalstream_goals.adapters import event_store, nodes, schedule, snapshots
+from goalstream_goals.adapters import event_batches, event_store, snapshots
+from goalstream_goals.adapters.event_store import ConcurrencyError
+from goalstream_goals.adapters.nodes import Node
 from goalstream_goals.domain.define import decide_unlock
 from goalstream_goals.domain.goal import Goal, fold
 from goalstream_goals.domain.ladder import Ladder, decide_rung_achieved, evolve_ladder, fold_ladder
@@ -22,6 +27,9 @@ from goalstream_goals.domain.measure import decide_rollup
 from goalstream_goals.domain.progress import Tolerances
 from goalstream_goals.domain.rollup import RollupNumbers, rollup_numbers
 from goalstream_goals.domain.timing import next_due
+from goalstream_goals.service_layer.goal_cache import GoalCache
+from goalstream_goals.service_layer.pending import PendingWrites
+from goalstream_goals.service_layer.tree import TreeView
 from goalstream_runtime.db import Connection
 
 # The scheduler looks again no sooner than this after a goal had nothing due (guards against a busy loop).
@@ -47,22 +55,49 @@ class Session:
     tolerances: Tolerances
     correlation_id: uuid.UUID
     causation_id: uuid.UUID | None = None
-    _goals: dict[str, Goal] = field(default_factory=dict)
+    _goals: dict[str, Goal | None] = field(default_factory=dict)  # None: no such goal
+    _ladders: dict[str, Ladder] = field(default_factory=dict)
     _dirty: dict[str, datetime] = field(default_factory=dict)  # parent id -> observed time that moved it
     _causes: dict[str, uuid.UUID] = field(default_factory=dict)  # parent id -> the event that moved it
-    _appended: bool = False  # the organisation's lock is held and the relay notified
+    cache: GoalCache = field(default_factory=lambda: GoalCache(0))
+    pending: PendingWrites = field(default_factory=PendingWrites)
+    tree: TreeView = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tree = TreeView(self.conn, self.org_id)
 
     async def find_goal(self, goal_id: str) -> Goal | None:
-        if goal_id in self._goals:
-            return self._goals[goal_id]
-        snapshot = await snapshots.read(self.conn, goal_id, self.org_id)
-        envelopes = await event_store.load(self.conn, goal_id, self.org_id, snapshot.version if snapshot else 0)
-        if snapshot is None and (not envelopes or not isinstance(envelopes[0].payload, GoalSet)):
-            return None
-        goal = fold([e.payload for e in envelopes], snapshot)
-        if goal is not None:
-            self._goals[goal_id] = goal
-        return goal
+        if goal_id not in self._goals:
+            await self.load_goals([goal_id])
+        return self._goals[goal_id]
+
+    async def prepare(self, goal_ids: list[str]) -> None:
+        """Read, in a few queries, what deciding on these goals needs: their states and tree rows."""
+        await self.load_goals(goal_ids)
+        await self.tree.load(goal_ids)
+
+    async def load_goals(self, goal_ids: list[str]) -> None:
+        """Fold every goal not loaded yet, in two queries: from the cache or a snapshot, plus the events after."""
+        missing = list(dict.fromkeys(g for g in goal_ids if g not in self._goals))
+        if not missing:
+            return
+        bases = {g: c for g in missing if (c := self.cache.get(self.org_id, g)) is not None}
+        uncached = [g for g in missing if g not in bases]
+        if uncached:
+            bases |= await snapshots.read_many(self.conn, uncached, self.org_id)
+        streams = await event_batches.load_payloads(
+            self.conn, self.org_id, {g: bases[g].version if g in bases else 0 for g in missing}
+        )
+        for goal_id in missing:
+            base, payloads = bases.get(goal_id), streams[goal_id]
+            if base is None and (not payloads or not isinstance(payloads[0], GoalSet)):
+                self._goals[goal_id] = None
+                continue
+            self._goals[goal_id] = fold(payloads, base)
+
+    def committed(self) -> None:
+        """The transaction committed: what the session loaded and decided is now the stored state."""
+        self.cache.keep(self.org_id, (g for g in self._goals.values() if g is not None))
 
     async def goal(self, goal_id: str) -> Goal:
         goal = await self.find_goal(goal_id)
@@ -71,6 +106,8 @@ class Session:
         return goal
 
     async def ladder(self, ladder_id: str) -> Ladder:
+        if ladder_id in self._ladders:
+            return self._ladders[ladder_id]
         envelopes = await event_store.load(self.conn, ladder_id, self.org_id)
         ladder = (
             fold_ladder([e.payload for e in envelopes])
@@ -89,13 +126,17 @@ class Session:
         event_ids: list[uuid.UUID] | None = None,
         cause: uuid.UUID | None = None,
     ) -> list[Envelope[Payload]]:
-        """Append to a stream; `cause` (the event that led to these) overrides the session's causation id."""
+        """Queue events for a stream; `cause` (the event that led to these) overrides the session's causation id.
+
+        With `event_ids`, events already stored under those ids (a retried request) are returned instead.
+        """
         if not events:
             return []
-        first, self._appended = not self._appended, True
-        return await event_store.append(
-            self.conn,
-            first_in_transaction=first,
+        if event_ids is not None and (found := await event_store.stored(self.conn, event_ids)):
+            if len(found) != len(events) or any(e.stream_id != stream_id for e in found):
+                raise ConcurrencyError(stream_id, expected_version, -1)
+            return found
+        envelopes = event_store.new_envelopes(
             org_id=self.org_id,
             stream_id=stream_id,
             expected_version=expected_version,
@@ -105,6 +146,12 @@ class Session:
             causation_id=cause or self.causation_id,
             event_ids=event_ids,
         )
+        self.pending.add_events(envelopes, expected_version)
+        return envelopes
+
+    async def flush(self) -> None:
+        """Write what the session decided so far (settling does; a reader of the tables in between must)."""
+        await self.pending.flush(self.conn, self.org_id)
 
     async def commit(
         self,
@@ -157,7 +204,7 @@ class Session:
                 d.metric.key,
                 goal.active,
             )
-        old = await nodes.get(self.conn, self.org_id, d.goal_id)
+        old = await self.tree.get(d.goal_id)
         if d.metric is not None:
             current, raw = goal.current, goal.raw_progress
         elif numbers is not None:
@@ -165,15 +212,17 @@ class Session:
         else:  # a rolled-up goal whose definition changed: keep its numbers, recompute them in `settle`
             current, raw = (old.current, old.progress) if old else (None, None)
             self._mark(d.goal_id, observed_at, cause)
-        new = await nodes.save(self.conn, self.org_id, goal, current=current, progress=raw)
+        new = Node.of(goal, current=current, progress=raw)
         if old != new:
+            self.tree.put(new)
+            self.pending.nodes[d.goal_id] = new
             for parent in {old.parent_id if old else None, d.parent_id} - {None}:
                 assert parent is not None
                 self._mark(parent, observed_at, cause)
         due = next_due(goal, self.now, self.tolerances, rollup=raw if d.metric is None else None)
         if due is not None and due <= self.now:
             due = self.now.replace(microsecond=0)  # due at once: the next scheduler pass takes it
-        await schedule.set_due(self.conn, self.org_id, d.goal_id, due)
+        self.pending.due[d.goal_id] = due
 
     def _mark(self, goal_id: str, observed_at: datetime, cause: uuid.UUID | None) -> None:
         self._dirty[goal_id] = max(observed_at, self._dirty.get(goal_id, observed_at))
@@ -181,18 +230,21 @@ class Session:
             self._causes[goal_id] = cause
 
     async def settle(self) -> None:
-        """Recompute every marked parent, deepest first, so each sees its children's final numbers."""
-        depth: dict[str, int] = {}
+        """Recompute every marked parent, deepest first, so each sees its children's final numbers; then write.
+
+        Each round reads what the newly marked parents need (depth, state, children) in one query each.
+        """
         while self._dirty:
-            for goal_id in self._dirty:
-                if goal_id not in depth:
-                    depth[goal_id] = len(await nodes.ancestors(self.conn, self.org_id, goal_id))
-            goal_id = max(self._dirty, key=lambda g: depth[g])
+            marked = list(self._dirty)
+            depth = await self.tree.depths(marked)
+            await self.prepare(marked)
+            await self.tree.load_children(marked)
+            goal_id = max(marked, key=lambda g: depth[g])
             observed_at = self._dirty.pop(goal_id)
-            goal = await self.find_goal(goal_id)
+            goal = self._goals[goal_id]
             if goal is None or goal.definition.metric is not None or goal.definition.kind != "hard":
                 continue
-            children = await nodes.children(self.conn, self.org_id, goal_id)
+            children = self.tree.children(goal_id)
             numbers = rollup_numbers(goal.definition.rollup, children, goal.baseline, goal.definition.target)
             events = decide_rollup(
                 goal,
@@ -206,6 +258,7 @@ class Session:
             cause = self._causes.pop(goal_id, None)
             await self.commit(goal, events, observed_at=observed_at, numbers=numbers, cause=cause)
             self._dirty.pop(goal_id, None)
+        await self.flush()
 
     async def _climb(self, ladder_id: str, goal_id: str, achieved_at: datetime, cause: uuid.UUID) -> None:
         ladder = await self.ladder(ladder_id)
@@ -215,6 +268,7 @@ class Session:
         unlocked = await self.append(ladder_id, ladder.version, events, cause=cause)
         for event in events:
             ladder = evolve_ladder(ladder, event)
+        self._ladders[ladder_id] = ladder
         following = await self.goal(ladder.rungs[ladder.current_rung - 1].goal_id)
         unlock = decide_unlock(following, achieved_at, self.now, self.tolerances)
         await self.commit(following, unlock, cause=unlocked[-1].event_id)

@@ -86,8 +86,10 @@ class DeliveryWorker:
                 self._wake.clear()
                 if await self.deliver_due() < self.batch_size:
                     # The poll also picks up retries that came due, which nobody NOTIFYs about.
+                    # asyncio.timeout, not wait_for, which on 3.11 can swallow a cancellation.
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                        async with asyncio.timeout(self.poll_seconds):
+                            await self._wake.wait()
         finally:
             with contextlib.suppress(Exception):
                 await listener.close()

@@ -1,4 +1,5 @@
-"""Reading and writing one generation's rows. `schema` is always a generation name from `generations`."""
+"""Reading one generation's rows (the projection writes them: `batch_store`). `schema` is always a generation
+name from `generations`."""
 
 from __future__ import annotations
 
@@ -17,48 +18,37 @@ _NODE = TypeAdapter(GoalNode)
 _LADDER = TypeAdapter(LadderNode)
 
 
-def _node(doc: Any) -> GoalNode:
+def node_from_doc(doc: Any) -> GoalNode:
     return _NODE.validate_python(doc)
+
+
+_node = node_from_doc  # the name read_models uses
+
+
+def node_doc(n: GoalNode) -> Any:
+    return _NODE.dump_python(n, mode="json")
+
+
+def node_from_json(text: str) -> GoalNode:
+    """From the document as text: pydantic parses it in one pass (a batch reads thousands)."""
+    return _NODE.validate_json(text)
+
+
+def node_json(n: GoalNode) -> bytes:
+    return _NODE.dump_json(n)
+
+
+def ladder_from_doc(doc: Any) -> LadderNode:
+    return _LADDER.validate_python(doc)
+
+
+def ladder_doc(ladder_node: LadderNode) -> Any:
+    return _LADDER.dump_python(ladder_node, mode="json")
 
 
 async def node(conn: Connection, schema: str, goal_id: str) -> GoalNode | None:
     doc = await conn.fetchval(f'SELECT doc FROM "{schema}".nodes WHERE goal_id = $1', goal_id)
-    return None if doc is None else _node(doc)
-
-
-async def save_node(conn: Connection, schema: str, n: GoalNode) -> None:
-    await conn.execute(
-        f'INSERT INTO "{schema}".nodes (goal_id, org_id, parent_id, level, kind, breach_target, breached, in_tree, doc)'
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (goal_id) DO UPDATE SET parent_id = excluded.parent_id,"
-        " level = excluded.level, breach_target = excluded.breach_target, breached = excluded.breached,"
-        " in_tree = excluded.in_tree, doc = excluded.doc",
-        n.goal_id,
-        n.org_id,
-        n.parent_id,
-        n.level,
-        n.kind,
-        n.breach_target if n.kind == "anti" else None,
-        n.breached,
-        n.in_tree,
-        _NODE.dump_python(n, mode="json"),
-    )
-
-
-async def children(conn: Connection, schema: str, org_id: str, parent_id: str) -> list[GoalNode]:
-    rows = await conn.fetch(
-        f'SELECT doc FROM "{schema}".nodes WHERE org_id = $1 AND parent_id = $2 ORDER BY goal_id', org_id, parent_id
-    )
-    return [_node(r["doc"]) for r in rows]
-
-
-async def open_breaches_on(conn: Connection, schema: str, org_id: str, goal_id: str) -> int:
-    count: int = await conn.fetchval(
-        f"SELECT count(*) FROM \"{schema}\".nodes WHERE org_id = $1 AND kind = 'anti' AND breach_target = $2"
-        " AND breached AND in_tree",
-        org_id,
-        goal_id,
-    )
-    return count
+    return None if doc is None else node_from_doc(doc)
 
 
 async def nodes_where(
@@ -74,37 +64,12 @@ async def nodes_where(
         after,
         limit,
     )
-    return [_node(r["doc"]) for r in rows]
+    return [node_from_doc(r["doc"]) for r in rows]
 
 
 async def ladder(conn: Connection, schema: str, ladder_id: str) -> LadderNode | None:
     doc = await conn.fetchval(f'SELECT doc FROM "{schema}".ladders WHERE ladder_id = $1', ladder_id)
-    return None if doc is None else _LADDER.validate_python(doc)
-
-
-async def save_ladder(conn: Connection, schema: str, ladder_node: LadderNode) -> None:
-    await conn.execute(
-        f'INSERT INTO "{schema}".ladders (ladder_id, org_id, doc) VALUES ($1, $2, $3)'
-        " ON CONFLICT (ladder_id) DO UPDATE SET doc = excluded.doc",
-        ladder_node.ladder_id,
-        ladder_node.org_id,
-        _LADDER.dump_python(ladder_node, mode="json"),
-    )
-
-
-async def add_history(conn: Connection, schema: str, n: GoalNode, at: datetime, event_type: str) -> None:
-    await conn.execute(
-        f'INSERT INTO "{schema}".history (goal_id, version, org_id, at, event_type, current, progress, status)'
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING",
-        n.goal_id,
-        n.version,
-        n.org_id,
-        at,
-        event_type,
-        n.current,
-        n.own_progress,
-        n.status,
-    )
+    return None if doc is None else ladder_from_doc(doc)
 
 
 async def org_events_until(
@@ -118,16 +83,3 @@ async def org_events_until(
         until,
     )
     return [(decode_payload(r["event_type"], r["schema_version"], r["payload"]), r["occurred_at"]) for r in rows]
-
-
-async def ancestry(conn: Connection, schema: str, org_id: str, goal_id: str) -> list[str]:
-    """The goal and its ancestors, nearest first (a guard stops a corrupt loop)."""
-    rows = await conn.fetch(
-        f'WITH RECURSIVE up(goal_id, parent_id, depth) AS (SELECT goal_id, parent_id, 0 FROM "{schema}".nodes'
-        " WHERE goal_id = $1 AND org_id = $2 UNION ALL SELECT n.goal_id, n.parent_id, up.depth + 1"
-        f' FROM "{schema}".nodes n JOIN up ON n.goal_id = up.parent_id WHERE n.org_id = $2 AND up.depth < 1000)'
-        " SELECT goal_id FROM up ORDER BY depth",
-        goal_id,
-        org_id,
-    )
-    return [r["goal_id"] for r in rows]

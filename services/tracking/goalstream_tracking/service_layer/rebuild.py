@@ -15,16 +15,19 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from goalstream_contracts.base import Payload
 from goalstream_contracts.cloudevents import ContractError, from_kafka
+from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.topics import GOAL_EVENTS
 from goalstream_runtime.consumers import Rejected
 from goalstream_runtime.db import Connection, connect
 from goalstream_tracking.adapters import generations
-from goalstream_tracking.adapters.projection import project
+from goalstream_tracking.adapters.projection import project, project_batch
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (records read, records to read)
+BATCH_RECORDS = 1000  # one poll's records, applied as one batch
 
 
 @dataclass
@@ -76,18 +79,38 @@ async def _read_until(
 ) -> None:
     total = sum(ends[tp] - begin[tp] for tp in ends)
     while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
-        batches = await consumer.getmany(timeout_ms=500, max_records=1000)
-        for records in batches.values():
-            for record in records:
-                result.records += 1
-                try:
-                    envelope = from_kafka(record.headers, record.value)
-                    async with conn.transaction():  # a savepoint inside the switch's transaction
-                        applied = await project(conn, schema, envelope)
-                except (ContractError, Rejected) as exc:
-                    result.skipped += 1
-                    log.warning("record skipped by the rebuild", extra={"offset": record.offset, "reason": str(exc)})
-                    continue
-                result.applied += int(applied)
+        batches = await consumer.getmany(timeout_ms=500, max_records=BATCH_RECORDS)
+        events: list[tuple[int, Envelope[Payload]]] = []  # (offset, event)
+        for record in (r for records in batches.values() for r in records):
+            result.records += 1
+            try:
+                events.append((record.offset, from_kafka(record.headers, record.value)))
+            except ContractError as exc:
+                _skipped(result, record.offset, exc)
+        if events:
+            await _apply(conn, schema, events, result)
         if progress is not None:
             progress(min(result.records, total), total)
+
+
+async def _apply(
+    conn: Connection, schema: str, events: list[tuple[int, Envelope[Payload]]], result: RebuildResult
+) -> None:
+    """The batch in one savepoint (inside the switch's transaction at the end); on Rejected, one event each."""
+    try:
+        async with conn.transaction():
+            result.applied += sum(await project_batch(conn, schema, [e for _, e in events]))
+        return
+    except Rejected:
+        pass
+    for offset, envelope in events:
+        try:
+            async with conn.transaction():
+                result.applied += int(await project(conn, schema, envelope))
+        except Rejected as exc:
+            _skipped(result, offset, exc)
+
+
+def _skipped(result: RebuildResult, offset: int, exc: Exception) -> None:
+    result.skipped += 1
+    log.warning("record skipped by the rebuild", extra={"offset": offset, "reason": str(exc)})

@@ -1,0 +1,71 @@
+"""A session's view of the goal tree: the rows it read or changed, indexed by parent.
+
+Rows are read in bulk, and a parent's children are read once per session (`load_children`); from
+then on the session's own changes (a new goal, a re-parented one, new numbers) are the truth, so a
+rollup sees its children's numbers as decided, before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from goalstream_goals.adapters import nodes
+from goalstream_goals.adapters.nodes import Node
+from goalstream_goals.domain.rollup import Child
+from goalstream_runtime.db import Connection
+
+
+@dataclass
+class TreeView:
+    conn: Connection
+    org_id: str
+    _rows: dict[str, Node | None] = field(default_factory=dict)  # None: the goal has no row
+    _kids: dict[str, set[str]] = field(default_factory=dict)  # parent id -> ids of rows naming it
+    _complete: set[str] = field(default_factory=set)  # parents whose every child row is in _rows
+    _depths: dict[str, int] = field(default_factory=dict)
+
+    async def get(self, goal_id: str) -> Node | None:
+        if goal_id not in self._rows:
+            await self.load([goal_id])
+        return self._rows[goal_id]
+
+    async def load(self, goal_ids: Collection[str]) -> None:
+        missing = [g for g in goal_ids if g not in self._rows]
+        if not missing:
+            return
+        found = await nodes.get_many(self.conn, self.org_id, missing)
+        for goal_id in missing:
+            self._rows[goal_id] = None
+            if goal_id in found:
+                self.put(found[goal_id])
+
+    async def load_children(self, parent_ids: Collection[str]) -> None:
+        wanted = [p for p in parent_ids if p not in self._complete]
+        if not wanted:
+            return
+        for row in await nodes.children_of(self.conn, self.org_id, wanted):
+            if self._rows.get(row.goal_id) is None:  # a row this session changed stays as changed
+                self.put(row)
+        self._complete.update(wanted)
+
+    def put(self, row: Node) -> None:
+        old = self._rows.get(row.goal_id)
+        if old is not None and old.parent_id is not None:
+            self._kids.get(old.parent_id, set()).discard(row.goal_id)
+        if row.parent_id is not None:
+            self._kids.setdefault(row.parent_id, set()).add(row.goal_id)
+        self._rows[row.goal_id] = row
+
+    def children(self, parent_id: str) -> list[Child]:
+        """The active hard children as the rollup sees them (call `load_children` first), by id."""
+        assert parent_id in self._complete, f"children of {parent_id} not loaded"
+        rows = [self._rows[g] for g in sorted(self._kids.get(parent_id, ()))]
+        return [r.as_child() for r in rows if r and r.parent_id == parent_id and r.active and r.kind == "hard"]
+
+    async def depths(self, goal_ids: Collection[str]) -> dict[str, int]:
+        """How many ancestors each goal has (as stored: deepest first is an order, not a promise)."""
+        unknown = [g for g in goal_ids if g not in self._depths]
+        if unknown:
+            self._depths |= await nodes.depths(self.conn, self.org_id, unknown)
+        return {g: self._depths[g] for g in goal_ids}

@@ -1,0 +1,71 @@
+"""Rolling up, once per batch, every goal a batch of events changed the subtree of, deepest first.
+
+The same as recomputing each event's ancestors after each event: a goal's rollup depends only on its
+own numbers, its in-tree children (already rolled up) and the open breaches counted on it, so the last
+recomputation is the one that stays. Parent links come from memory first: a batch may re-parent a goal.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from goalstream_runtime.db import Connection
+from goalstream_tracking.adapters import batch_store
+from goalstream_tracking.adapters.working_set import WorkingSet
+from goalstream_tracking.domain.node import GoalNode
+from goalstream_tracking.domain.rollup import roll_up
+
+MAX_DEPTH = 1000  # a guard against a corrupt loop, as in the single-goal ancestry query
+
+
+async def roll_up_touched(conn: Connection, schema: str, ws: WorkingSet) -> None:
+    """Recompute the rollups of the batch's starting goals and all their ancestors, each once, deepest first."""
+    if not ws.starts:
+        return
+    await _load_ancestry(conn, schema, ws)
+    depth: dict[str, int] = {}  # distance from the top of its chain: children before their parents
+    for org_id, start in ws.starts:
+        chain = _chain(ws, org_id, start)
+        for distance, goal_id in enumerate(reversed(chain)):
+            depth[goal_id] = max(depth.get(goal_id, 0), distance)
+    if not depth:
+        return
+    orgs = {ws.nodes[g].org_id for g in depth}
+    # Read-only from here: every goal rolled up is in memory already, so these slim ones are never written.
+    found = await batch_store.children_and_anti_goals(conn, schema, orgs, list(depth), ws.nodes)
+    ws.add_loaded(found)
+    children: dict[str, list[str]] = defaultdict(list)
+    breaches: Counter[str] = Counter()
+    for n in ws.nodes.values():
+        if n.parent_id in depth and ws.nodes[n.parent_id].org_id == n.org_id:
+            children[n.parent_id].append(n.goal_id)
+        target = n.breach_target if n.kind == "anti" and n.breached and n.in_tree else None
+        if target is not None and target in depth and ws.nodes[target].org_id == n.org_id:
+            breaches[target] += 1
+    for goal_id in sorted(depth, key=lambda g: -depth[g]):
+        kids = [ws.nodes[c] for c in children.get(goal_id, ())]
+        ws.nodes[goal_id] = roll_up(ws.nodes[goal_id], kids, breaches[goal_id])
+
+
+def _chain(ws: WorkingSet, org_id: str, goal_id: str | None) -> list[str]:
+    """The goal and its ancestors in its organisation, nearest first (empty if the goal is not there)."""
+    chain: list[str] = []
+    while goal_id is not None and len(chain) <= MAX_DEPTH:
+        node: GoalNode | None = ws.nodes.get(goal_id)
+        if node is None or node.org_id != org_id or goal_id in chain:
+            break
+        chain.append(goal_id)
+        goal_id = node.parent_id
+    return chain
+
+
+async def _load_ancestry(conn: Connection, schema: str, ws: WorkingSet) -> None:
+    """Load every starting goal and every ancestor of the goals in memory that the database has."""
+    wanted = {goal_id for _, goal_id in ws.starts}
+    while True:
+        # In-memory links may lead where the database's did not (a re-parent in this batch).
+        wanted |= {n.parent_id for n in ws.nodes.values() if n.parent_id is not None}
+        wanted = {g for g in wanted if g not in ws.nodes and g not in ws.absent}
+        if not wanted:
+            return
+        ws.add_loaded(await batch_store.with_ancestors(conn, schema, wanted, ws.nodes), wanted)
