@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from goalstream_runtime.auth import Reader
 from goalstream_runtime.http import ApiError, IsoTime
@@ -37,6 +37,7 @@ Service = Annotated[Tracking, Depends(_tracking)]
 AsOf = Annotated[IsoTime | None, Query(description="answer as things stood then (ISO-8601 with zone)")]
 After = Annotated[str, Query(max_length=200, description="the `next_after` of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+JSON = "application/json"
 router = APIRouter(prefix="/v1", tags=["tracking"])
 
 
@@ -68,13 +69,14 @@ async def tree(
     as_of: AsOf = None,
     after: After = "",
     limit: Limit = 100,
-) -> Tree | Page:
+) -> Page | Response:
     with _not_found():
         async with service.read_model(caller.org_id, as_of) as (rm, at):
             if root is None:
                 items = [GoalProgress.of(n, at) for n in await queries.roots(rm, after, limit)]
                 return Page(items=items, next_after=_next(items, limit))
-            return Tree.of(await queries.tree(rm, root, max_depth), at)
+            # Serialised here: FastAPI would validate the whole tree again against `Tree | Page` first.
+            return Response(Tree.of(await queries.tree(rm, root, max_depth), at).model_dump_json(), media_type=JSON)
 
 
 @router.get("/rollups", response_model=Rollups)

@@ -46,12 +46,13 @@ class LiveReadModel:
             " WHERE goal_id = $1 AND org_id = $2 UNION ALL SELECT n.goal_id, down.depth + 1"
             f' FROM "{self.schema}".nodes n JOIN down ON n.parent_id = down.goal_id'
             " WHERE n.org_id = $2 AND n.in_tree AND down.depth < $3)"
-            f' SELECT n.doc FROM down JOIN "{self.schema}".nodes n USING (goal_id) ORDER BY down.depth, goal_id',
+            f' SELECT n.doc::text AS doc FROM down JOIN "{self.schema}".nodes n USING (goal_id)'
+            " ORDER BY down.depth, goal_id",
             root_id,
             self.org_id,
             max_depth,
         )
-        return [store._node(r["doc"]) for r in rows]
+        return [store.node_from_json(r["doc"]) for r in rows]  # text: parsed once, not via json.loads too
 
     async def page(self, sql: str, keep: Filter, args: tuple[object, ...], after: str, limit: int) -> list[GoalNode]:
         return await store.nodes_where(self.conn, self.schema, self.org_id, sql, *args, after=after, limit=limit)
