@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import asyncpg
@@ -24,9 +25,9 @@ from faststream.kafka.annotations import KafkaMessage
 
 from goalstream_contracts.topics import dlq
 from goalstream_runtime import consumer_batch, metrics
-from goalstream_runtime.consumer_batch import Apply, ApplyBatch, Rejected
+from goalstream_runtime.consumer_batch import Apply, ApplyBatch, Item, Rejected
 
-__all__ = ["Apply", "ApplyBatch", "Rejected", "dead_letter", "dead_letter_record", "subscribe"]
+__all__ = ["Apply", "ApplyBatch", "Rejected", "consume_batch", "dead_letter", "dead_letter_record", "subscribe"]
 
 log = logging.getLogger(__name__)
 
@@ -87,28 +88,50 @@ def subscribe(
         heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
     )
     async def handle(bodies: list[bytes], msg: KafkaMessage) -> None:
-        started = time.perf_counter()
-        raw = msg.raw_message
-        items = consumer_batch.decode(raw if isinstance(raw, tuple) else (raw,), span_name or f"{group_id} apply")
-        live = [item for item in items if item.envelope is not None]
-        try:
+        async def apply_items(items: list[Item]) -> None:
+            live = [item for item in items if item.envelope is not None]
             if live and owns_marker:
                 await consumer_batch.apply_owned(pool, live, cast(ApplyBatch, apply))
             elif live:
                 await consumer_batch.apply_each(pool, live, cast(Apply, apply))
-            for item in items:  # after the commit: a failure here redelivers the batch, as repeats
-                if item.reason is not None:
-                    with item.context():
-                        await dead_letter_record(broker, item.record, item.reason, consumer=group_id)
-        except BaseException as exc:
-            for item in items:
-                item.outcome = "retried"  # NACK_ON_ERROR: the batch is redelivered
-            if isinstance(exc, TRANSIENT):
-                log.warning("transient failure applying a batch; it will be redelivered", exc_info=True)
-                await asyncio.sleep(retry_delay)
-            raise
-        finally:
-            consumer_batch.finish(items, topic, group_id, time.perf_counter() - started)
+
+        await consume_batch(
+            broker, msg, topic, group_id, span_name or f"{group_id} apply", apply_items, retry_delay=retry_delay
+        )
+
+
+async def consume_batch(
+    broker: KafkaBroker,
+    msg: KafkaMessage,
+    topic: str,
+    group_id: str,
+    span_name: str,
+    apply_items: Callable[[list[Item]], Awaitable[None]],
+    *,
+    retry_delay: float = 1.0,
+) -> None:
+    """A batch subscriber's step: decode the records, `apply_items`, then dead-letter what was refused.
+
+    Any failure marks every record `retried` and re-raises (NACK_ON_ERROR redelivers the batch); an
+    outage first waits `retry_delay`. Each record is counted and timed by its outcome, and its span ends.
+    """
+    started, raw = time.perf_counter(), msg.raw_message
+    items = consumer_batch.decode(raw if isinstance(raw, tuple) else (raw,), span_name)
+    try:
+        await apply_items(items)
+        for item in items:  # after the commit: a failure here redelivers the batch, as repeats
+            if item.reason is not None:
+                with item.context():
+                    await dead_letter_record(broker, item.record, item.reason, consumer=group_id)
+    except BaseException as exc:
+        for item in items:
+            item.outcome = "retried"
+        if isinstance(exc, TRANSIENT):
+            log.warning("transient failure applying a batch; it will be redelivered", exc_info=True)
+            await asyncio.sleep(retry_delay)
+        raise
+    finally:
+        consumer_batch.finish(items, topic, group_id, time.perf_counter() - started)
 
 
 async def dead_letter(broker: KafkaBroker, msg: KafkaMessage, reason: str, *, consumer: str) -> None:

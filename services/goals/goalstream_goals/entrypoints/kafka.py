@@ -8,10 +8,9 @@ what was already recorded is a duplicate by measurement id, so it changes nothin
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 import uuid
+from functools import partial
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -22,15 +21,14 @@ from goalstream_contracts.topics import MEASUREMENTS
 from goalstream_goals.entrypoints.schemas import to_measurement
 from goalstream_goals.service_layer.goals import GoalsService
 from goalstream_goals.service_layer.measurements import Origin, record_measurements
-from goalstream_runtime import consumer_batch, metrics
+from goalstream_runtime import metrics
 from goalstream_runtime.consumer_batch import Item
 from goalstream_runtime.consumers import (
     BATCH_TIMEOUT_MS,
     HEARTBEAT_INTERVAL_MS,
     MAX_RECORDS,
     SESSION_TIMEOUT_MS,
-    TRANSIENT,
-    dead_letter_record,
+    consume_batch,
 )
 
 log = logging.getLogger(__name__)
@@ -59,32 +57,21 @@ def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_pre
         heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
     )
     async def on_measurements(bodies: list[bytes], msg: KafkaMessage) -> None:
-        started, raw = time.perf_counter(), msg.raw_message
-        items = consumer_batch.decode(raw if isinstance(raw, tuple) else (raw,), "goals measurement")
-        try:
-            by_org: dict[str, list[Item]] = {}
-            for item in items:
-                if item.envelope is None:
-                    continue
-                if not isinstance(item.envelope.payload, MeasurementSubmitted):
-                    item.reject(f"{item.envelope.event_type} does not belong on {MEASUREMENTS}")
-                    continue
-                by_org.setdefault(item.envelope.org_id, []).append(item)
-            for org_id, org_items in by_org.items():
-                await _record(service, org_id, org_items)
-            for item in items:  # after every commit: a failure here redelivers the poll, as duplicates
-                if item.reason is not None:
-                    with item.context():
-                        await dead_letter_record(broker, item.record, item.reason, consumer=group_id)
-        except BaseException as exc:
-            for item in items:
-                item.outcome = "retried"
-            if isinstance(exc, TRANSIENT):
-                log.warning("transient failure recording measurements; they will be redelivered", exc_info=True)
-                await asyncio.sleep(1.0)
-            raise
-        finally:
-            consumer_batch.finish(items, MEASUREMENTS, group_id, time.perf_counter() - started)
+        await consume_batch(broker, msg, MEASUREMENTS, group_id, "goals measurement", partial(_by_org, service))
+
+
+async def _by_org(service: GoalsService, items: list[Item]) -> None:
+    """Record the poll's measurements, one transaction per organisation; anything else is refused."""
+    by_org: dict[str, list[Item]] = {}
+    for item in items:
+        if item.envelope is None:
+            continue
+        if not isinstance(item.envelope.payload, MeasurementSubmitted):
+            item.reject(f"{item.envelope.event_type} does not belong on {MEASUREMENTS}")
+            continue
+        by_org.setdefault(item.envelope.org_id, []).append(item)
+    for org_id, org_items in by_org.items():
+        await _record(service, org_id, org_items)
 
 
 async def _record(service: GoalsService, org_id: str, items: list[Item]) -> None:
