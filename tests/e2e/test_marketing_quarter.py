@@ -1,4 +1,4 @@
-"""The marketing-quarter scenario (/work/shared/scenarios/marketing-quarter.json), end to end on the goals service.
+"""The marketing-quarter scenario (tests/data/scenarios/marketing-quarter.json), end to end on the goals service.
 
 Cascading goals with weights and a sum rollup, an anti-goal guarding email leads, a backward plan and
 a ladder, created over HTTP on the real services; three batches of measurements; after each, once the

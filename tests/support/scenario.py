@@ -1,4 +1,4 @@
-"""Scenario files (/work/shared/scenarios/*.json, or any file of that shape) as executable tests.
+"""Scenario files (tests/data/scenarios/*.json, or any file of that shape) as executable tests.
 
 A scenario describes goals, plans and ladders with symbolic `ref`s and times relative to the moment
 it starts (`"-45d"` is 45 days before `now`), then steps: a batch of measurements each, and what must
@@ -34,7 +34,8 @@ from goalstream_contracts.registry import BY_TYPE
 from goalstream_contracts.topics import GOAL_EVENTS
 from tests.support.polling import eventually
 
-SCENARIOS_DIR = Path("/work/shared/scenarios")
+# Test data kept in the repository, so that a clone with nothing beside it runs its scenarios.
+SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "data" / "scenarios"
 TOLERANCE = 1e-6  # scenario numbers are written to 6 decimals
 
 # Fields holding a time, relative ("-45d") or absolute (ISO-8601 with a zone), wherever they appear.

@@ -1,4 +1,4 @@
-"""The event catalogue of ../shared/DESIGN.md §3, word for word: what the contract tests hold the code to."""
+"""The event catalogue of docs/design.md §3 (DESIGN §3), word for word: what the contract tests hold the code to."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 OFFICIAL_SCHEMA = HERE / "asyncapi-3.0.0.schema.json"  # vendored from @asyncapi/specs, see README.md here
 CHECKED_IN = asyncapi.DOCS_DIR / asyncapi.YAML_NAME
 
-# ../shared/DESIGN.md §3, word for word.
+# docs/design.md §3 (DESIGN §3), word for word.
 DESIGN_TOPICS = {
     "goalstream.goals.events.v1": DESIGN_DOMAIN_EVENTS,
     "goalstream.measurements.v1": ("MeasurementSubmitted",),

@@ -1,4 +1,4 @@
-"""The marketing-quarter scenario (/work/shared/scenarios/marketing-quarter.json) folded in memory from the goal
+"""The marketing-quarter scenario (tests/data/scenarios/marketing-quarter.json) folded in memory from the goal
 events the goals service would publish: the cascade numbers and open breaches it lists."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The egress guard of DESIGN.md section 5: outgoing requests reach public addresses only.
+"""The egress guard of DESIGN §5 (docs/design.md): outgoing requests reach public addresses only.
 
 A target host is resolved once; if any address it resolves to is forbidden (private, loopback,
 link-local, unique-local, CGNAT, multicast, reserved...) the request is refused. Otherwise the
