@@ -1,0 +1,110 @@
+"use strict";
+// The dashboard at `/`: reads the tracking API with the key the user gives it (kept in this tab only).
+// Text from the API (titles, sources, error messages) is only ever written with textContent, never as
+// HTML: the page's Content-Security-Policy (Trusted Types) makes the browser refuse HTML from strings,
+// so a title such as <img onerror=…> shows as those characters. CSS classes come from the fixed maps
+// below, never from a value the API returns.
+
+const STATUS_CLASS = new Map([
+  ["on_track", "on_track"], ["at_risk", "at_risk"], ["off_track", "off_track"],
+  ["achieved", "achieved"], ["missed", "missed"],
+]);
+const SEVERITY_CLASS = new Map([["info", "sev-info"], ["warning", "sev-warning"], ["critical", "sev-critical"]]);
+const SOURCE_LABEL = new Map([["measurement", "measurement"], ["check_in", "check-in"], ["rollup", "rollup"]]);
+
+const $ = (id) => document.getElementById(id);
+let key = sessionStorage.getItem("goalstream-key") || "";
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+function percent(value) {
+  return typeof value === "number" ? (value * 100).toFixed(1) + "%" : "–";
+}
+
+async function api(path, params = {}) {
+  const query = new URLSearchParams(params);
+  const asOf = $("asof").value.trim();
+  if (asOf) query.set("as_of", asOf);
+  const url = query.toString() ? `${path}?${query}` : path;
+  const response = await fetch(url, { headers: { Authorization: "Bearer " + key } });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await problem(response)}`);
+  return response.json();
+}
+
+async function problem(response) {
+  const text = await response.text();
+  try {
+    return JSON.parse(text).message || text;
+  } catch {
+    return text;
+  }
+}
+
+// Where the goal's number came from: a measurement or check-in (and the source its sender named), or a rollup.
+function origin(source) {
+  if (!source) return "";
+  const label = SOURCE_LABEL.get(source.kind) ?? "";
+  return source.source ? `${label} · ${source.source}` : label;
+}
+
+function row(goal, depth) {
+  const div = el("div", "goal");
+  div.style.setProperty("--depth", String(depth)); // the CSS object model, which the policy allows
+  const bar = el("span", "bar");
+  const fill = bar.appendChild(el("span"));
+  fill.style.width = percent(typeof goal.progress_clamped === "number" ? goal.progress_clamped : 0);
+  const status = goal.status ? String(goal.status).replace("_", " ") : "no status";
+  div.append(
+    el("span", "title", goal.title),
+    bar,
+    el("span", "", percent(goal.progress)),
+    el("span", STATUS_CLASS.get(goal.status) ?? "muted", status),
+    el("span", "muted", origin(goal.source)),
+    el("span", "breach", goal.open_breaches ? `${goal.open_breaches} breach` : ""),
+  );
+  return div;
+}
+
+function antiRow(anti) {
+  const div = el("div", "anti");
+  const severity = el("span", "severity " + (SEVERITY_CLASS.get(anti.severity) ?? "muted"), anti.severity ?? "–");
+  const limit = `${anti.current_value ?? "–"} (${anti.comparator ?? ""} ${anti.threshold ?? ""})`;
+  div.append(el("span", "title", anti.title), severity, el("span", "muted", limit));
+  return div;
+}
+
+function draw(tree, depth, into) {
+  into.appendChild(row(tree.goal, depth));
+  for (const child of tree.children) draw(child, depth + 1, into);
+}
+
+async function show() {
+  const out = $("tree");
+  const anti = $("anti");
+  out.replaceChildren();
+  anti.replaceChildren();
+  try {
+    const roots = await api("/v1/tree");
+    for (const root of roots.items) draw(await api("/v1/tree", { root: root.goal_id }), 0, out);
+    if (!roots.items.length) out.appendChild(el("p", "muted", "No goals yet."));
+    const breached = await api("/v1/anti-goals", { state: "breached" });
+    for (const a of breached.items) anti.appendChild(antiRow(a));
+    if (!breached.items.length) anti.appendChild(el("p", "muted", "None."));
+  } catch (error) {
+    out.replaceChildren(el("p", "breach", error.message));
+  }
+}
+
+$("key").value = key;
+$("auth").addEventListener("submit", (event) => {
+  event.preventDefault();
+  key = $("key").value.trim();
+  sessionStorage.setItem("goalstream-key", key);
+  show();
+});
+if (key) show();
