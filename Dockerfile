@@ -5,7 +5,7 @@ WORKDIR /app
 COPY constraints.txt ./
 COPY contracts contracts
 COPY services services
-RUN pip install --no-cache-dir -c constraints.txt ./contracts ./services/runtime ./services/goals \
+RUN pip install --no-cache-dir -c constraints.txt ./contracts ./services/rules ./services/runtime ./services/goals \
         ./services/tracking ./services/notifications
 # 65534 is nobody; numeric so that Kubernetes can check runAsNonRoot.
 USER 65534:65534

@@ -4,10 +4,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e contracts -e services/runtime -e services/goals -e services/tracking -e services/notifications
+PACKAGES := -e contracts -e services/rules -e services/runtime -e services/goals -e services/tracking -e services/notifications
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test pytest check lint typecheck schemas bench clean
+.PHONY: install browser run test pytest check lint typecheck schemas bench clean
 
 $(STAMP): constraints.txt requirements-dev.txt contracts/pyproject.toml services/*/pyproject.toml
 	@echo "==> creating the virtual environment in $(VENV)"
@@ -20,12 +20,22 @@ $(STAMP): constraints.txt requirements-dev.txt contracts/pyproject.toml services
 
 install: $(STAMP)
 
+# Debian's headless Chromium and its driver for the dashboard's browser test, from apt where missing:
+# never a browser download (selenium is pointed at /usr/bin/chromedriver).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! test -x /usr/bin/chromedriver; then \
+		echo "==> installing Debian's chromium and chromium-driver for the browser test (apt-get, progress below)"; \
+		sudo=$$(test "$$(id -u)" -eq 0 || echo sudo); \
+		$$sudo apt-get update && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver; \
+	fi
+
 run: install  ## run the three services on the embedded PostgreSQL and Kafka-protocol broker
 	$(BIN)/goalstream run
 
 test: install check pytest  ## lint, type-check and run the whole suite on real infrastructure
 
-pytest: install
+pytest: install browser
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 check: lint typecheck
@@ -35,8 +45,8 @@ lint: install
 	$(BIN)/ruff format --check contracts services tests bench
 
 typecheck: install
-	$(BIN)/mypy contracts/goalstream_contracts services/runtime/goalstream_runtime services/goals/goalstream_goals \
-		services/tracking/goalstream_tracking services/notifications/goalstream_notifications bench
+	$(BIN)/mypy contracts/goalstream_contracts services/rules/goalstream_rules services/runtime/goalstream_runtime \
+		services/goals/goalstream_goals services/tracking/goalstream_tracking services/notifications/goalstream_notifications bench
 
 schemas: install  ## rewrite the event schema snapshots (after a compatible change), docs/asyncapi.yaml and docs/events/
 	$(BIN)/python -m goalstream_contracts.snapshots --write

@@ -11,20 +11,22 @@ from typing import ClassVar
 from pydantic import Field
 
 from goalstream_contracts import topics
-from goalstream_contracts.base import FiniteFloat, Payload, Timestamp
+from goalstream_contracts.base import FiniteFloat, Payload
+from goalstream_contracts.inputs import Number, Text, Time
 
 
 class MeasurementSubmitted(Payload):
     topic: ClassVar[str] = topics.MEASUREMENTS
     event_type: ClassVar[str] = "MeasurementSubmitted"
 
-    id: str | None = Field(default=None, max_length=200, description="idempotency key: one effect per id")
-    metric: str = Field(min_length=1, max_length=200)
-    value: FiniteFloat
-    observed_at: Timestamp
-    source: str | None = Field(default=None, max_length=200)
-    goal_id: str | None = Field(default=None, description="only this goal: a manual check-in")
-    comment: str | None = Field(default=None, max_length=2000)
+    # A producer's input, so read through the bounds of `inputs` (a record out of them is dead-lettered).
+    id: Text | None = Field(default=None, max_length=200, description="idempotency key: one effect per id")
+    metric: Text = Field(min_length=1, max_length=200)
+    value: Number = Field(description="finite, at most 1e15 in magnitude")
+    observed_at: Time = Field(description="with a UTC offset, from 1900-01-01T00:00:00Z to 2999-12-31T23:59:59Z")
+    source: Text | None = Field(default=None, max_length=200)
+    goal_id: Text | None = Field(default=None, description="only this goal: a manual check-in")
+    comment: Text | None = Field(default=None, max_length=2000)
     confidence: FiniteFloat | None = Field(default=None, ge=0, le=1)
 
     def subject(self) -> str:

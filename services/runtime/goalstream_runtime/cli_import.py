@@ -34,6 +34,7 @@ class ImportAborted(Exception):
 class Summary:
     read: int = 0
     accepted: int = 0
+    unmatched: int = 0  # of the accepted, those no goal used yet (kept for goals to come)
     duplicate: int = 0
     rejected: int = 0
     invalid: int = 0
@@ -65,6 +66,7 @@ class Importer:
             status, line = result["status"], lines[result["index"]]
             if status == "accepted":
                 self.summary.accepted += 1
+                self.summary.unmatched += int(result.get("goals") == 0)
             elif status == "duplicate":
                 self.summary.duplicate += 1
             else:
@@ -125,6 +127,7 @@ def print_summary(console: Console, summary: Summary, errors_path: Path | None) 
     for name, count in (
         ("read", summary.read),
         ("accepted", summary.accepted),
+        ("unmatched (accepted, no goal yet)", summary.unmatched),
         ("duplicate", summary.duplicate),
         ("rejected (server)", summary.rejected),
         ("invalid (local)", summary.invalid),

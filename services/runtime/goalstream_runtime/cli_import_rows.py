@@ -7,6 +7,10 @@ A row without an `id` gets `imp_<sha256 of its content>`: metric, value, observe
 instant), source, goal_id, comment and confidence. Importing the same file again therefore sends
 the same ids and lands nothing new; two identical rows in one file are one measurement (the second
 is reported as a duplicate).
+
+What a measurement may hold (finite numbers within 1e15, times within 1900..2999 with an offset, text
+without control characters) is checked by the topic's own model, `MeasurementSubmitted`, whose types
+(`goalstream_contracts.inputs`) bound every way in: a row is refused as the API or the topic would.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
+
+from goalstream_contracts.measurements import MeasurementSubmitted
 
 REQUIRED = ("metric", "value", "observed_at")
 OPTIONAL = ("id", "source", "goal_id", "comment", "confidence")
@@ -111,9 +118,7 @@ def _number(name: str, value: Any) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name} {value!r} is not a number") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{name} {value!r} is not a finite number (NaN and Infinity are refused)")
-    return number
+    return number  # NaN, Infinity and the bound: `_check_bounds`
 
 
 def _instant(value: str) -> datetime:
@@ -154,8 +159,19 @@ def check_row(fields: dict[str, Any], default_source: str | None = None) -> dict
         if values[name] is not None:
             item[name] = values[name]
     item = {k: v for k, v in item.items() if v is not None}
+    _check_bounds(item | ({"id": values["id"]} if values["id"] else {}))
     item["id"] = values["id"] or content_id(item, observed_at)
     return item
+
+
+def _check_bounds(item: dict[str, Any]) -> None:
+    """Raise ValueError naming the first field `MeasurementSubmitted` (the contracts' bounds) refuses."""
+    try:
+        MeasurementSubmitted.model_validate(item)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in error["loc"]) or "row"
+        raise ValueError(f"{field} {error['msg']}") from None
 
 
 def content_id(item: dict[str, Any], observed_at: datetime) -> str:

@@ -1,13 +1,17 @@
-"""Applying one batch of consumed records: all in one transaction, or one at a time when any is refused.
+"""Applying one batch of consumed records: all in one transaction, or one at a time when the batch fails.
 
 Every event is applied at most once (its processed marker commits with its effects), in a span that
 continues its own record's `traceparent` (the batch's consumer span only links them), and each record
 ends with an outcome: applied, repeat or dead_lettered with the reason (the caller publishes it).
+When a batch fails for a reason of its own (`failures`), its records are applied one at a time, so
+only the one at fault is refused: at once when `Rejected`, after `ATTEMPTS` tries for any other error.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +25,15 @@ from goalstream_contracts.cloudevents import ContractError, from_kafka
 from goalstream_contracts.envelope import Envelope
 from goalstream_runtime import metrics
 from goalstream_runtime.db import Connection
+from goalstream_runtime.failures import ATTEMPTS, PAUSE_SECONDS, describe, is_transient
 from goalstream_runtime.logs import event_id_var, org_id_var
 from goalstream_runtime.telemetry import extract, header_map, tracer
 
 Apply = Callable[[Connection, Envelope[Payload]], Awaitable[None]]
 # Owns its transaction and markers: applies each event unless applied before; per event, False for a repeat.
 ApplyBatch = Callable[[asyncpg.Pool, Sequence[Envelope[Payload]]], Awaitable[Sequence[bool]]]
+
+log = logging.getLogger(__name__)
 
 _MARK = "INSERT INTO processed_events (event_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id"
 
@@ -44,6 +51,10 @@ class Item:
     reason: str | None = None  # why it goes to the DLQ
     outcome: str = "applied"
     span: Span = trace.INVALID_SPAN
+
+    def reset(self) -> None:
+        """Undo what a failed try said of it: its transaction rolled back, so it is to be applied anew."""
+        self.reason, self.outcome = None, "applied"
 
     def reject(self, reason: str) -> None:
         self.reason, self.outcome = reason, "dead_lettered"
@@ -68,11 +79,14 @@ def decode(records: Iterable[Any], span_name: str) -> list[Item]:
     for record in records:
         try:
             envelope = from_kafka(record.headers, record.value)
+            # The record's own trace when it names one; without it, the batch's consumer span.
+            parent = extract(record.headers) if "traceparent" in header_map(record.headers) else None
         except ContractError as exc:
             items.append(Item(record, reason=str(exc), outcome="dead_lettered"))
             continue
-        # The record's own trace when it names one; without it, the batch's consumer span.
-        parent = extract(record.headers) if "traceparent" in header_map(record.headers) else None
+        except Exception as exc:  # headers that are not UTF-8, JSON nested past the recursion limit, ...
+            items.append(Item(record, reason=describe(exc), outcome="dead_lettered"))
+            continue
         attributes = {
             "goalstream.event_id": str(envelope.event_id),
             "goalstream.event_type": envelope.event_type,
@@ -91,19 +105,38 @@ def finish(items: Sequence[Item], topic: str, group: str, seconds: float) -> Non
         item.span.end()
 
 
-async def apply_each(pool: asyncpg.Pool, items: Sequence[Item], apply: Apply) -> None:
-    """`apply` for every event not applied before, all in one transaction; on Rejected, one per transaction."""
-    try:
-        await _in_one_transaction(pool, items, apply)
-    except Rejected:
-        for item in items:
+async def apply_alone(
+    items: Sequence[Item], apply_items: Callable[[list[Item]], Awaitable[None]], transient: tuple[type[Exception], ...]
+) -> None:
+    """After their batch failed: each record on its own, refusing only those that fail alone.
+
+    A transient error is raised (the caller redelivers the batch; what was applied is then a repeat).
+    """
+    for item in items:
+        if item.envelope is None:
+            continue  # refused at decoding
+        for attempt in range(1, ATTEMPTS + 1):
+            item.reset()
             try:
-                await _in_one_transaction(pool, [item], apply)
+                await apply_items([item])
+                break
             except Rejected as exc:
                 item.reject(str(exc))
+                break
+            except Exception as exc:
+                if is_transient(exc, transient):
+                    raise
+                with item.context():  # one line a try; the traceback once, with the last
+                    if attempt < ATTEMPTS:
+                        log.warning("applying a record failed (try %d of %d): %s", attempt, ATTEMPTS, describe(exc))
+                        await asyncio.sleep(PAUSE_SECONDS * attempt)
+                    else:
+                        log.error("applying a record failed %d times; it goes to the DLQ", attempt, exc_info=exc)
+                        item.reject(describe(exc))
 
 
-async def _in_one_transaction(pool: asyncpg.Pool, items: Sequence[Item], apply: Apply) -> None:
+async def apply_each(pool: asyncpg.Pool, items: Sequence[Item], apply: Apply) -> None:
+    """`apply` for every event not applied before, all in one transaction."""
     async with pool.acquire() as conn, conn.transaction():
         rows = await conn.fetch(_MARK, [item.envelope.event_id for item in items if item.envelope])
         fresh = {r["event_id"] for r in rows}
@@ -119,19 +152,9 @@ async def _in_one_transaction(pool: asyncpg.Pool, items: Sequence[Item], apply: 
 
 
 async def apply_owned(pool: asyncpg.Pool, items: Sequence[Item], apply: ApplyBatch) -> None:
-    """`apply` (which writes its own markers) for the whole batch; on Rejected, one event at a time."""
+    """`apply` (which writes its own markers) for the whole batch."""
     envelopes = [item.envelope for item in items if item.envelope]
-    try:
-        applied = list(await apply(pool, envelopes))
-    except Rejected:
-        applied = []
-        for item, envelope in zip(items, envelopes, strict=True):
-            with item.context():
-                try:
-                    applied += await apply(pool, [envelope])
-                except Rejected as exc:
-                    item.reject(str(exc))
-                    applied.append(False)
+    with items[0].context() if len(items) == 1 else contextlib.nullcontext():  # alone: its logs and spans
+        applied = await apply(pool, envelopes)
     for item, fresh in zip(items, applied, strict=True):
-        if item.reason is None:
-            item.outcome = "applied" if fresh else "repeat"
+        item.outcome = "applied" if fresh else "repeat"

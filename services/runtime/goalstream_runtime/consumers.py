@@ -3,15 +3,17 @@
 Records come in batches (up to `MAX_RECORDS`), applied in one database transaction together with
 their "processed" markers, so a redelivered event changes nothing (`consumer_batch`). The
 subscriber's ack policy commits the Kafka offsets only after the handler returned, i.e. after that
-transaction committed. A record that can never be applied (not our contract, or rejected by the
-projection) goes to the topic's DLQ with the reason, and consumption goes on: a refused event rolls
-its batch back, which is then applied one event per transaction. An outage (database or broker) is
-retried by redelivery of the whole batch.
+transaction committed. A record that can never be applied (not our contract, refused by the
+projection, or failing alone `failures.ATTEMPTS` times with any error that is not an outage) goes to
+the topic's DLQ with the reason, and consumption goes on: a failed batch rolls back and is then
+applied one event per transaction. An outage (database or broker, `failures.is_transient`) is
+retried by redelivery of the whole batch, however long it lasts; it never dead-letters a record.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -26,8 +28,18 @@ from faststream.kafka.annotations import KafkaMessage
 from goalstream_contracts.topics import dlq
 from goalstream_runtime import consumer_batch, metrics
 from goalstream_runtime.consumer_batch import Apply, ApplyBatch, Item, Rejected
+from goalstream_runtime.failures import describe, is_transient
 
-__all__ = ["Apply", "ApplyBatch", "Rejected", "consume_batch", "dead_letter", "dead_letter_record", "subscribe"]
+__all__ = [
+    "Apply",
+    "ApplyBatch",
+    "Rejected",
+    "consume_batch",
+    "dead_letter",
+    "dead_letter_record",
+    "lenient_parser",
+    "subscribe",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +54,27 @@ HEARTBEAT_INTERVAL_MS = 2000
 MAX_RECORDS = 500
 BATCH_TIMEOUT_MS = 100
 
-TRANSIENT = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
-
 
 async def _raw_body(msg: Any) -> Any:
     # Keep the bytes: decoding is ours, so a malformed record reaches the handler (and the DLQ)
     # instead of failing inside the framework and being redelivered forever.
     return msg.body
+
+
+async def lenient_parser(records: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream's parsing of a poll, on copies whose header values are read as UTF-8 leniently.
+
+    It decodes every header strictly before our handler runs, so one record with a header that is not
+    UTF-8 would fail its batch on every poll; our own decoding still sees the bytes and refuses it alone.
+    """
+    batch = records if isinstance(records, tuple) else (records,)
+    lenient = tuple(
+        dataclasses.replace(r, headers=[(k, (v or b"").decode(errors="replace").encode()) for k, v in r.headers or ()])
+        for r in batch
+    )
+    parsed = await original(lenient if isinstance(records, tuple) else lenient[0])
+    parsed.raw_message = records  # decoding, dead letters and offsets use the records as they came
+    return parsed
 
 
 def subscribe(
@@ -83,6 +109,7 @@ def subscribe(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         decoder=_raw_body,
+        parser=lenient_parser,
         title=f"{group_id}:{topic}",
         session_timeout_ms=SESSION_TIMEOUT_MS,
         heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
@@ -109,16 +136,26 @@ async def consume_batch(
     apply_items: Callable[[list[Item]], Awaitable[None]],
     *,
     retry_delay: float = 1.0,
+    transient: tuple[type[Exception], ...] = (),
 ) -> None:
     """A batch subscriber's step: decode the records, `apply_items`, then dead-letter what was refused.
 
-    Any failure marks every record `retried` and re-raises (NACK_ON_ERROR redelivers the batch); an
-    outage first waits `retry_delay`. Each record is counted and timed by its outcome, and its span ends.
+    A batch that fails for a reason of its own is applied again one record at a time, refusing only
+    the records at fault (`consumer_batch.apply_alone`). A failure left over (an outage, or `transient`,
+    the service's own errors to wait out) marks every record `retried` and re-raises after `retry_delay`
+    (NACK_ON_ERROR redelivers the batch). Each record is counted and timed by its outcome, and its span ends.
     """
     started, raw = time.perf_counter(), msg.raw_message
     items = consumer_batch.decode(raw if isinstance(raw, tuple) else (raw,), span_name)
     try:
-        await apply_items(items)
+        try:
+            await apply_items(items)
+        except Exception as exc:
+            if is_transient(exc, transient):
+                raise
+            level = logging.INFO if isinstance(exc, Rejected) else logging.WARNING
+            log.log(level, "a batch of %d records failed, applying them one at a time: %s", len(items), describe(exc))
+            await consumer_batch.apply_alone(items, apply_items, transient)
         for item in items:  # after the commit: a failure here redelivers the batch, as repeats
             if item.reason is not None:
                 with item.context():
@@ -126,8 +163,8 @@ async def consume_batch(
     except BaseException as exc:
         for item in items:
             item.outcome = "retried"
-        if isinstance(exc, TRANSIENT):
-            log.warning("transient failure applying a batch; it will be redelivered", exc_info=True)
+        if isinstance(exc, Exception):  # not a cancellation: wait, so that an outage is not a busy loop
+            log.warning("a batch will be redelivered in %.1f s: %s", retry_delay, describe(exc))
             await asyncio.sleep(retry_delay)
         raise
     finally:

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime, BeforeValidator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from goalstream_contracts import asyncapi
-from goalstream_runtime import metrics
-from goalstream_runtime.http_errors import ApiError, error_body
+from goalstream_contracts.inputs import Time
+from goalstream_runtime import http_docs, metrics
+from goalstream_runtime.http_errors import ApiError, error_body, unreadable_json
 from goalstream_runtime.http_guards import BodySizeLimit, NulGuard
 from goalstream_runtime.http_openapi import document_errors
+from goalstream_runtime.http_security import SecurityHeaders
 
 __all__ = ["ApiError", "IsoTime", "ReadinessCheck", "create_app", "error_body"]
 
@@ -27,21 +28,8 @@ log = logging.getLogger(__name__)
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
 
-def _iso_time(value: object) -> object:
-    """pydantic would read a number (or a numeric string) as Unix seconds; an API time is ISO-8601 text."""
-    if isinstance(value, bool | int | float):
-        raise ValueError("a time is an ISO-8601 string with a zone, such as 2026-03-01T12:00:00Z, not a number")
-    if isinstance(value, str):
-        try:
-            float(value)
-        except ValueError:
-            return value
-        raise ValueError("a time is ISO-8601 with a zone, such as 2026-03-01T12:00:00Z, not a number")
-    return value
-
-
-# A request's time (body field or query parameter): ISO-8601 with a zone, never a number.
-IsoTime = Annotated[AwareDatetime, BeforeValidator(_iso_time)]
+# A request's time (body field or query parameter): the contracts' bounded, ISO-8601-only `Time`.
+IsoTime = Time
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -73,6 +61,8 @@ async def _api_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and (why := unreadable_json(exc)) is not None:
+        return JSONResponse(error_body("malformed_json", f"request body is not valid JSON: {why}"), 400)
     code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status_code, "http_error")
     return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
 
@@ -94,7 +84,9 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(title: str, version: str, max_body_bytes: int, readiness: ReadinessCheck, **kwargs: Any) -> FastAPI:
-    app = FastAPI(title=title, version=version, **kwargs)
+    # FastAPI's /docs runs an inline script and /redoc loads fonts and script from elsewhere: http_docs
+    # serves /docs under a Content-Security-Policy instead, and ReDoc is not served.
+    app = FastAPI(title=title, version=version, docs_url=None, redoc_url=None, **kwargs)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -103,6 +95,8 @@ def create_app(title: str, version: str, max_body_bytes: int, readiness: Readine
     app.add_middleware(NulGuard)  # inside BodySizeLimit, which bounds the body it reads
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     metrics.install(app)  # GET /metrics and request metrics; services add live sources to app.state.metrics
+    app.add_middleware(SecurityHeaders)  # outermost: the guards' refusals get the headers too
+    http_docs.install(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:

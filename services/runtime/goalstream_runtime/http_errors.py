@@ -18,3 +18,19 @@ class ApiError(Exception):
 
 def error_body(code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"error": code, "message": message, "errors": errors or []}
+
+
+def unreadable_json(exc: BaseException) -> str | None:
+    """Why a body FastAPI could not parse is not JSON, when the cause says so; None for any other 400.
+
+    FastAPI answers a JSON syntax error itself, but a body that is not UTF-8 (UnicodeDecodeError) or
+    nests deeper than the parser recurses (RecursionError) becomes a bare 400 with the error as its cause.
+    """
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return "it is not valid UTF-8"
+    if isinstance(cause, RecursionError):
+        return "it nests arrays or objects too deeply"
+    if isinstance(cause, ValueError):
+        return str(cause) or "it cannot be parsed"
+    return None

@@ -99,8 +99,8 @@ def _nul_in_json(body: bytes) -> str | None:
         return None
     try:
         return _nul_at(json.loads(body), ())
-    except ValueError:
-        return None  # malformed: the app says so
+    except (ValueError, RecursionError):
+        return None  # malformed or nested too deeply to walk: the app's parser refuses it (400 malformed_json)
 
 
 def _nul_at(value: Any, at: tuple[str, ...]) -> str | None:

@@ -42,6 +42,17 @@ PROJECTION_LATENCY = Histogram(
     "From an event's occurred_at to its commit in tracking's read models.",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0),
 )
+MEASUREMENT_OUTCOMES = ("accepted", "duplicate", "rejected")
+MEASUREMENTS = Counter(
+    "goalstream_measurements",
+    "Measurements goals handled, by channel (http, topic) and outcome.",
+    ("channel", "outcome"),
+)
+MEASUREMENTS_UNMATCHED = Counter(
+    "goalstream_measurements_unmatched",
+    "Accepted measurements no active goal used (kept in their metric's series for goals to come).",
+    ("channel",),
+)
 HTTP_REQUESTS = Counter("goalstream_http_requests", "HTTP requests answered.", ("method", "route", "status"))
 HTTP_SECONDS = Histogram(
     "goalstream_http_request_duration_seconds", "Time to answer an HTTP request.", ("method", "route")
@@ -56,6 +67,13 @@ def mark(outcome: str) -> None:
     holder = _outcome.get()
     if holder is not None:
         holder[0] = outcome
+
+
+def count_measurements(channel: str, counts: dict[str, int], unmatched: int) -> None:
+    """Add a batch's measurements by outcome; a channel's series exist at 0 once it counted anything."""
+    for outcome in MEASUREMENT_OUTCOMES:
+        MEASUREMENTS.labels(channel, outcome).inc(counts.get(outcome, 0))
+    MEASUREMENTS_UNMATCHED.labels(channel).inc(unmatched)
 
 
 def instrument_handler(topic: str, group: str) -> Callable[[H], H]:

@@ -11,7 +11,7 @@ from goalstream_contracts.events import GoalSet
 from goalstream_goals.domain.define import decide_set
 from goalstream_goals.domain.goal import Goal, Measurement, evolve, fold
 from goalstream_goals.domain.measure import decide_measurement
-from goalstream_goals.domain.progress import Tolerances
+from goalstream_rules.status import Tolerances
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)

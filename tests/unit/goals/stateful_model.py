@@ -2,13 +2,13 @@
 
 The model keeps every measurement a goal received and recomputes its numbers from that list on each
 look, where the aggregate folds them in one at a time; the two must agree after every step. It borrows only the
-expected-progress curve and the status bands from the domain (their own property tests pin those down).
+expected-progress curve, the status bands and milestone targets from the rules (tests/unit/rules pins those down).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,9 @@ from goalstream_contracts.events import (
     AntiGoalRecovered,
     GoalSet,
 )
-from goalstream_goals.domain.progress import Tolerances, expected_progress, status_for
+from goalstream_rules.expected import expected_progress
+from goalstream_rules.plan import milestone_target
+from goalstream_rules.status import Tolerances, status_for
 
 EPS = 1e-9  # the domain's float allowance for "reached"
 DURATIONS = {"PT6H": timedelta(hours=6), "P1D": timedelta(days=1)}
@@ -30,7 +32,8 @@ class Obs:
     value: float
     observed_at: datetime
     # Both judged by the definition in force when the value arrived: the aggregate keeps totals, not the values,
-    # so a later revision of start_at or the deadline does not re-sort what came before.
+    # so a later revision of start_at or the deadline does not re-sort what came before; except that a deadline
+    # moved after every counted observation puts them all in time (see `revised`).
     counted: bool
     in_time: bool  # observed by the deadline
 
@@ -123,7 +126,7 @@ class Model:
         if achieving and achieving_at is not None and achieving_at <= d.deadline:
             self.achieved, self.missed, self.status = True, False, "achieved"
             return True, False
-        if self.missed:
+        if self.missed and now >= d.deadline:
             return False, False
         if now >= d.deadline:
             self.missed, self.status = True, "missed"
@@ -131,7 +134,26 @@ class Model:
         plan = [(m.due, m.fraction) for m in self.milestones]
         band = status_for(shown, expected_progress(now, d.start_at, d.deadline, plan), tol)
         self.status = worst if worst not in (None, "achieved") else band
+        self.missed = self.missed and self.status == "missed"  # a missed goal whose deadline was extended is live
         return False, False
+
+    def revised(self, changed: dict[str, Any]) -> None:
+        """Apply an accepted revision: milestones follow a new baseline or target; a deadline moved after every
+        counted observation puts them all in time."""
+        self.definition = d = self.definition.model_copy(update=changed)
+        if {"baseline", "target"} & changed.keys() and d.target is not None:
+            t = d.target
+            self.milestones = tuple(
+                m.model_copy(update={"target": milestone_target(self.baseline, t, m.fraction)}) for m in self.milestones
+            )
+        counted = [o for o in self.observations if o.counted]
+        if (
+            "deadline" in changed
+            and counted
+            and d.deadline is not None
+            and max(o.observed_at for o in counted) <= d.deadline
+        ):
+            self.observations = [replace(o, in_time=True) if o.counted else o for o in self.observations]
 
     def episode(self) -> type[AntiGoalBreached | AntiGoalRecovered] | None:
         """An anti-goal's breach opens when its value crosses the threshold and closes at the recovery threshold."""

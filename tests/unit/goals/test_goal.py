@@ -11,7 +11,7 @@ from goalstream_contracts.events import GoalAchieved, GoalSet, GoalStatusChanged
 from goalstream_goals.domain.define import decide_set
 from goalstream_goals.domain.goal import DomainError, Goal, Measurement, evolve, fold
 from goalstream_goals.domain.measure import decide_measurement
-from goalstream_goals.domain.progress import Tolerances
+from goalstream_rules.status import Tolerances
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 

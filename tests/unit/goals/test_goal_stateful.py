@@ -36,8 +36,8 @@ from goalstream_goals.domain.errors import DomainError
 from goalstream_goals.domain.goal import Goal, Measurement, evolve, fold
 from goalstream_goals.domain.ladder import Ladder, decide_ladder, decide_rung_achieved, evolve_ladder, fold_ladder
 from goalstream_goals.domain.measure import decide_measurement, decide_rollup
-from goalstream_goals.domain.rollup import Child, RollupNumbers, rollup_numbers
 from goalstream_goals.domain.timing import decide_time, next_due
+from goalstream_rules.rollup import Child, RollupNumbers, rollup_numbers
 from tests.unit.goals.builders import DAY, T0, TOL, US
 from tests.unit.goals.stateful_model import (
     EPS,
@@ -180,7 +180,7 @@ class GoalMachine(RuleBasedStateMachine):
         assert [(type(e), e.changed) for e in events[:1] if isinstance(e, GoalRevised)] == (
             [] if outcome == "unchanged" else [(GoalRevised, tuple(sorted(changed)))]
         )
-        model.definition = model.definition.model_copy(update=changed)
+        model.revised(changed)
         if events:
             self._decided(goal_id, events, achieving_at=self.now)  # a revision that meets the target achieves now
 
@@ -378,6 +378,7 @@ class GoalMachine(RuleBasedStateMachine):
             )
             assert (state.breached_at is not None, state.checkin_due_since) == (model.breached, model.checkin_signalled)
             assert (set(state.milestones_hit), set(state.milestones_missed)) == (model.hit, model.missed_milestones)
+            assert state.milestones == model.milestones
             if d.metric is not None:
                 assert state.current == model.current()
             if d.kind == "hard" and d.metric is not None and model.active and d.deadline is not None:

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from goalstream_contracts.events import GoalCheckInDue, GoalMissed, GoalStatusChanged, MilestoneMissed
 from goalstream_goals.domain.define import decide_plan
 from goalstream_goals.domain.goal import Goal
-from goalstream_goals.domain.timing import decide_time
-from tests.unit.goals.builders import DAY, T0, TOL, hard_goal, measure, of_type, then
+from goalstream_goals.domain.timing import decide_time, next_due
+from tests.unit.goals.builders import DAY, T0, TOL, US, hard_goal, measure, of_type, then
 
 START, DEADLINE = T0, T0 + 90 * DAY
 HOUR = timedelta(hours=1)
@@ -161,3 +161,10 @@ def test_a_lapse_that_began_before_the_deadline_is_still_reported_with_the_miss(
     assert [e.due_since for e in of_type(events, GoalCheckInDue)] == [START + 7 * DAY]
     assert len(of_type(events, GoalMissed)) == 1
     assert decide_time(then(goal, events), START + 30 * DAY, TOL) == []  # closed: no later lapses
+
+
+def test_next_due_wakes_just_after_the_crossing() -> None:
+    goal = hard_goal(start_at=T0, deadline=T0 + 100 * DAY)
+    goal, _ = measure(goal, 25, T0 + DAY, T0 + DAY)
+    due = next_due(goal, T0 + DAY, TOL)
+    assert due is not None and T0 + 35 * DAY < due <= T0 + 35 * DAY + 2 * US

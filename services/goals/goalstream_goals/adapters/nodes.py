@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from goalstream_contracts.common import GoalStatus, Rollup
 from goalstream_goals.domain.goal import Goal
-from goalstream_goals.domain.rollup import Child
+from goalstream_rules.rollup import Child
 from goalstream_runtime.db import Connection
 
 

@@ -11,7 +11,7 @@ import asyncpg
 from goalstream_contracts.base import Payload
 from goalstream_contracts.identity import ApiKeyIssued, OrganisationCreated, Scope
 from goalstream_goals.adapters import event_store
-from goalstream_goals.domain.progress import Tolerances
+from goalstream_rules.status import Tolerances
 from goalstream_runtime.auth import hash_key, visible_prefix
 from goalstream_runtime.db import Connection
 

@@ -9,13 +9,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from goalstream_contracts.base import Payload
+from goalstream_contracts.common import Milestone
 from goalstream_contracts.events import GoalArchived, GoalPlanned, GoalRevised, GoalSet
 from goalstream_goals.domain.durations import parse_duration
 from goalstream_goals.domain.errors import DomainError
 from goalstream_goals.domain.goal import Goal
-from goalstream_goals.domain.plan import backward_milestones, checkpoint_milestones
-from goalstream_goals.domain.progress import Tolerances
 from goalstream_goals.domain.status import milestone_hits, status_events, then
+from goalstream_rules.errors import RuleError
+from goalstream_rules.plan import backward_milestones, checkpoint_milestones
+from goalstream_rules.status import Tolerances
 
 HARD_ONLY = ("target", "deadline", "rollup")
 ANTI_ONLY = ("comparator", "threshold", "recovery_threshold", "window", "severity", "guards")
@@ -136,11 +138,15 @@ def decide_plan(
         raise DomainError("a locked ladder rung cannot be planned until it starts", "goal_id")
     if (milestones is None) == (not checkpoints):
         raise DomainError("give either milestones (a number) or checkpoints", "milestones")
-    plan = (
-        backward_milestones(d.start_at, d.deadline, goal.baseline, d.target, milestones)
-        if milestones is not None
-        else checkpoint_milestones(d.start_at, d.deadline, goal.baseline, d.target, checkpoints)
-    )
+    try:
+        steps = (
+            backward_milestones(d.start_at, d.deadline, goal.baseline, d.target, milestones)
+            if milestones is not None
+            else checkpoint_milestones(d.start_at, d.deadline, goal.baseline, d.target, checkpoints)
+        )
+    except RuleError as exc:
+        raise DomainError(str(exc), exc.field) from exc
+    plan = tuple(Milestone(index=s.index, due=s.due, target=s.target, fraction=s.fraction) for s in steps)
     planned = GoalPlanned(goal_id=goal.goal_id, milestones=plan)
     after = then(goal, [planned])
     hits = milestone_hits(after, now) if goal.current is not None else []

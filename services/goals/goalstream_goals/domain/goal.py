@@ -22,10 +22,12 @@ from goalstream_contracts.events import (
     MilestoneHit,
     MilestoneMissed,
 )
-from goalstream_goals.domain.anti import window_values
 from goalstream_goals.domain.durations import parse_duration
 from goalstream_goals.domain.errors import DomainError
-from goalstream_goals.domain.progress import progress
+from goalstream_rules.anti import window_values
+from goalstream_rules.plan import milestone_target
+from goalstream_rules.progress import progress
+from goalstream_rules.status import missed_after
 
 __all__ = ["DomainError", "Goal", "Measurement", "evolve", "fold"]
 
@@ -106,10 +108,9 @@ def evolve(state: Goal | None, event: Payload) -> Goal:
         case MeasurementRecorded():
             return _measured(state, event)
         case GoalRevised():
-            update = {name: getattr(event, name) for name in event.changed}
-            return replace(state, definition=state.definition.model_copy(update=update))
+            return _revised(state, event)
         case GoalStatusChanged():
-            return replace(state, status=event.status)
+            return replace(state, status=event.status, missed=missed_after(state.missed, event.status))
         case GoalAchieved():
             return replace(state, achieved=True, missed=False, status="achieved")
         case GoalMissed():
@@ -155,6 +156,28 @@ def _measured(state: Goal, event: MeasurementRecorded) -> Goal:
         latest_observed_at=event.observed_at if latest is None else max(latest, event.observed_at),
         window=window,
     )
+
+
+def _revised(state: Goal, event: GoalRevised) -> Goal:
+    """A revision changes the definition, and what follows from it at once:
+
+    - a new baseline or target: the plan's milestones keep their fractions, their targets are worked out again;
+    - a deadline that now lies after every counted observation: all of them were observed by it, so they all
+      count towards achieving the goal (a deadline moved before some of them keeps the old count: only the
+      measurement series could say which values were observed by it).
+    """
+    definition = state.definition.model_copy(update={name: getattr(event, name) for name in event.changed})
+    state = replace(state, definition=definition)
+    if {"baseline", "target"} & set(event.changed) and definition.target is not None:
+        baseline, target = state.baseline, definition.target
+        milestones = tuple(
+            m.model_copy(update={"target": milestone_target(baseline, target, m.fraction)}) for m in state.milestones
+        )
+        state = replace(state, milestones=milestones)
+    latest, deadline = state.latest_observed_at, definition.deadline
+    if "deadline" in event.changed and latest is not None and deadline is not None and latest <= deadline:
+        state = replace(state, by_deadline=state.current, by_deadline_observed_at=latest)
+    return state
 
 
 def fold(events: list[Payload], state: Goal | None = None) -> Goal | None:

@@ -9,7 +9,6 @@ from goalstream_contracts.base import Payload
 from goalstream_contracts.common import LadderRung
 from goalstream_contracts.events import LadderRungUnlocked, LadderSet
 from goalstream_goals.domain.errors import DomainError
-from goalstream_goals.domain.progress import clamp01
 
 MAX_RUNGS = 50
 
@@ -78,10 +77,3 @@ def decide_rung_achieved(ladder: Ladder, goal_id: str, achieved_at: datetime) ->
             previous_goal_id=goal_id,
         )
     ]
-
-
-def ladder_progress(achieved_rungs: int, current_rung_progress: float | None, rungs: int) -> float:
-    """(achieved rungs + clamped progress of the current rung) / number of rungs."""
-    if achieved_rungs >= rungs:
-        return 1.0
-    return (achieved_rungs + clamp01(current_rung_progress or 0.0)) / rungs

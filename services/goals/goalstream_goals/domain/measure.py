@@ -8,11 +8,12 @@ from datetime import datetime
 from goalstream_contracts.base import Payload
 from goalstream_contracts.common import GoalStatus
 from goalstream_contracts.events import AntiGoalBreached, AntiGoalRecovered, MeasurementRecorded
-from goalstream_goals.domain.anti import in_breach, mean, recovered, window_values
 from goalstream_goals.domain.durations import parse_duration
 from goalstream_goals.domain.goal import Goal, Measurement
-from goalstream_goals.domain.progress import Tolerances, progress
 from goalstream_goals.domain.status import milestone_hits, status_events, then
+from goalstream_rules.anti import in_breach, mean, recovered, window_values
+from goalstream_rules.progress import progress
+from goalstream_rules.status import Tolerances
 
 
 def decide_measurement(goal: Goal, m: Measurement, now: datetime, tolerances: Tolerances) -> list[Payload]:

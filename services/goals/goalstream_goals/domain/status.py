@@ -8,7 +8,9 @@ from goalstream_contracts.base import Payload
 from goalstream_contracts.common import GoalStatus
 from goalstream_contracts.events import GoalAchieved, GoalMissed, GoalStatusChanged, MilestoneHit
 from goalstream_goals.domain.goal import Goal, evolve
-from goalstream_goals.domain.progress import Tolerances, expected_progress, progress, reached, status_for
+from goalstream_rules.expected import expected_progress
+from goalstream_rules.progress import progress, reached, value_at
+from goalstream_rules.status import Tolerances, status_for
 
 
 def then(goal: Goal, events: list[Payload]) -> Goal:
@@ -57,8 +59,8 @@ def status_events(
                 ladder_id=d.ladder_id,
             ),
         ]
-    if goal.missed:
-        return []
+    if goal.missed and now >= d.deadline:
+        return []  # missed for good; a missed goal whose deadline was extended past now is live again (below)
     if now >= d.deadline:
         missed = GoalMissed(goal_id=d.goal_id, value=goal.current, target=d.target, progress=raw, deadline=d.deadline)
         if goal.status == "missed":  # a `worst` parent already shows its missed child's status: no change to report
@@ -85,15 +87,19 @@ def milestone_hits(goal: Goal, hit_at: datetime, *, raw: float | None = None) ->
     `raw` overrides the goal's own progress (a parent's rollup), as in `status_events`.
     """
     raw = goal.raw_progress if raw is None else raw
-    if raw is None:
+    target = goal.definition.target
+    if raw is None or target is None:
         return []
+    # A measured goal's value is its own; a rolled-up parent's is its `sum` total, or the value its progress stands
+    # for (a weighted_mean or worst parent has no value of its own).
+    value = goal.current if goal.current is not None else value_at(raw, goal.baseline, target)
     return [
         MilestoneHit(
             goal_id=goal.goal_id,
             milestone_index=m.index,
             due=m.due,
             target=m.target,
-            value=goal.current if goal.current is not None else goal.baseline,
+            value=value,
             hit_at=hit_at,
             late=hit_at > m.due,
         )

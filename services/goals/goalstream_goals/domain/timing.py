@@ -9,8 +9,9 @@ from goalstream_contracts.common import GoalStatus
 from goalstream_contracts.events import GoalCheckInDue, MilestoneMissed
 from goalstream_goals.domain.durations import parse_duration
 from goalstream_goals.domain.goal import Goal
-from goalstream_goals.domain.progress import Tolerances, next_status_change
 from goalstream_goals.domain.status import status_events, then
+from goalstream_rules.checkin import lapse_began, lapse_to_report
+from goalstream_rules.status import Tolerances, next_status_change
 
 
 def decide_time(
@@ -30,8 +31,7 @@ def decide_time(
         if m.due <= now and m.index not in goal.milestones_hit and m.index not in goal.milestones_missed
     ]
     due = checkin_due(goal)  # before the status: a lapse that began before the deadline is still reported
-    deadline = goal.definition.deadline
-    if due is not None and due <= now and goal.checkin_due_since != due and (deadline is None or due < deadline):
+    if due is not None and lapse_to_report(due, now, goal.definition.deadline, goal.checkin_due_since):
         events.append(GoalCheckInDue(goal_id=goal.goal_id, last_measurement_at=goal.last_measured_at, due_since=due))
     goal = then(goal, events)
     uses_rollup = goal.definition.metric is None
@@ -46,8 +46,7 @@ def checkin_due(goal: Goal) -> datetime | None:
     d = goal.definition
     if d.checkin_every is None or goal.closed or not goal.active:
         return None
-    since = goal.last_measured_at or d.start_at
-    return None if since is None else since + parse_duration(d.checkin_every, "checkin_every")
+    return lapse_began(goal.last_measured_at, d.start_at, parse_duration(d.checkin_every, "checkin_every"))
 
 
 def next_due(goal: Goal, now: datetime, tolerances: Tolerances, *, rollup: float | None = None) -> datetime | None:

@@ -8,8 +8,9 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
+from goalstream_contracts.inputs import Text
 from goalstream_goals.domain.errors import DomainError
 from goalstream_goals.entrypoints.schemas import (
     GoalCreate,
@@ -19,9 +20,18 @@ from goalstream_goals.entrypoints.schemas import (
     PlanIn,
     to_measurement,
 )
-from goalstream_goals.entrypoints.views import BatchAccepted, EventView, GoalView, LadderView, PlanView
+from goalstream_goals.entrypoints.views import (
+    BatchAccepted,
+    EventView,
+    GoalView,
+    LadderView,
+    MetricPage,
+    MetricView,
+    PlanView,
+)
 from goalstream_goals.service_layer import ladders, measurements
 from goalstream_goals.service_layer.goals import ConcurrencyError, GoalRecord, GoalsService, NotFound
+from goalstream_runtime import metrics
 from goalstream_runtime.auth import Reader, Writer
 from goalstream_runtime.http import ApiError
 
@@ -41,6 +51,8 @@ def _correlation(request: Request) -> uuid.UUID:
 Service = Annotated[GoalsService, Depends(_service)]
 Correlation = Annotated[uuid.UUID, Depends(_correlation)]
 router = APIRouter(prefix="/v1", tags=["goals"])
+MAX_PAGE = 500
+metrics.count_measurements("http", {}, 0)  # the series exist at 0 from start-up
 
 
 @contextlib.contextmanager
@@ -126,7 +138,7 @@ async def archive_goal(
     correlation: Correlation,
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
-    reason: str | None = None,
+    reason: Text | None = None,  # shown by `goalstream tail`: no control characters
 ) -> GoalView:
     with _errors():
         record = await service.archive_goal(caller.org_id, goal_id, _if_match(if_match, False), reason, correlation)
@@ -182,4 +194,19 @@ async def record_measurements(
     except ConcurrencyError as exc:  # other writers kept winning the race for its goals: nothing was recorded
         message = "the batch's goals kept changing under it; nothing was recorded, send it again"
         raise ApiError(503, "busy", message, headers={"Retry-After": "1"}) from exc
-    return BatchAccepted.of(result)
+    answer = BatchAccepted.of(result)
+    counts = {"accepted": answer.accepted, "duplicate": answer.duplicate, "rejected": answer.rejected}
+    metrics.count_measurements("http", counts, answer.unmatched)
+    return answer
+
+
+@router.get("/metrics", response_model=MetricPage)
+async def list_metrics(
+    caller: Reader,
+    service: Service,
+    after: Annotated[str, Query(max_length=200, description="the `next_after` of the previous page")] = "",
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> MetricPage:
+    """The organisation's metrics by key: the last value (newest observed_at), how many are kept, the goals bound."""
+    items = [MetricView.of(m) for m in await service.list_metrics(caller.org_id, after, limit)]
+    return MetricPage(items=items, next_after=items[-1].key if len(items) == limit else None)

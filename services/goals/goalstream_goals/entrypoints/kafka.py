@@ -2,8 +2,10 @@
 
 A poll's records are recorded together: one transaction per organisation in the batch, each
 measurement with its own cause (its record's event id), correlation and trace. The offsets are
-committed after every organisation's transaction; on a failure the whole poll is redelivered, and
-what was already recorded is a duplicate by measurement id, so it changes nothing.
+committed after every organisation's transaction; on a failure the poll is recorded again one record
+at a time (a record that fails alone goes to the DLQ) or, on an outage, redelivered, and what was
+already recorded is a duplicate by measurement id, so it changes nothing. Losing the race for a goal's
+version (ConcurrencyError, after `record_measurements`' own tries) is waited out, never dead-lettered.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from faststream.kafka.annotations import KafkaMessage
 from goalstream_contracts.measurements import MeasurementSubmitted
 from goalstream_contracts.topics import MEASUREMENTS
 from goalstream_goals.entrypoints.schemas import to_measurement
-from goalstream_goals.service_layer.goals import GoalsService
+from goalstream_goals.service_layer.goals import ConcurrencyError, GoalsService
 from goalstream_goals.service_layer.measurements import Origin, record_measurements
 from goalstream_runtime import metrics
 from goalstream_runtime.consumer_batch import Item
@@ -29,6 +31,7 @@ from goalstream_runtime.consumers import (
     MAX_RECORDS,
     SESSION_TIMEOUT_MS,
     consume_batch,
+    lenient_parser,
 )
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,7 @@ def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_pre
     group_id = f"{group_prefix}-goals-measurements"
     for outcome in metrics.OUTCOMES:
         metrics.MESSAGES.labels(MEASUREMENTS, group_id, outcome)
+    metrics.count_measurements("topic", {}, 0)  # the series exist at 0 from start-up
 
     @broker.subscriber(
         MEASUREMENTS,
@@ -52,12 +56,21 @@ def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_pre
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
         decoder=_raw_body,
+        parser=lenient_parser,
         title="goals:measurements",
         session_timeout_ms=SESSION_TIMEOUT_MS,
         heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
     )
     async def on_measurements(bodies: list[bytes], msg: KafkaMessage) -> None:
-        await consume_batch(broker, msg, MEASUREMENTS, group_id, "goals measurement", partial(_by_org, service))
+        await consume_batch(
+            broker,
+            msg,
+            MEASUREMENTS,
+            group_id,
+            "goals measurement",
+            partial(_by_org, service),
+            transient=(ConcurrencyError,),
+        )
 
 
 async def _by_org(service: GoalsService, items: list[Item]) -> None:
@@ -82,6 +95,8 @@ async def _record(service: GoalsService, org_id: str, items: list[Item]) -> None
         batch.append((envelope.payload.goal_id, to_measurement(envelope.payload, str(envelope.event_id))))
         origins.append(Origin(envelope.event_id, envelope.correlation_id, item.context))
     result = await record_measurements(service, org_id, batch, uuid.uuid4(), origins=origins)
+    counts = {status: result.count(status) for status in ("accepted", "duplicate", "rejected")}
+    metrics.count_measurements("topic", counts, result.unmatched)
     for item, outcome in zip(items, result.outcomes, strict=True):
         if outcome.status == "rejected":
             item.reject(outcome.reason or "rejected")

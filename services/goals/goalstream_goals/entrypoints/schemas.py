@@ -2,57 +2,74 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema
+from pydantic import Strict as NoCoercion
+from pydantic_core import PydanticCustomError
 
 from goalstream_contracts.common import Aggregation, Comparator, Level, Rollup, Severity
+from goalstream_contracts.inputs import Duration, Number, Text, Time
 from goalstream_contracts.measurements import MeasurementSubmitted
 from goalstream_goals.domain.goal import Measurement
-from goalstream_runtime.http import IsoTime
 
 MAX_BATCH = 10_000
+# The contracts' bounded number, without coercion: `true` or `"5"` is not a number here.
+StrictNumber = Annotated[Number, NoCoercion()]
+
+
+def _hard_rung(kind: str) -> str:
+    if kind != "hard":
+        raise PydanticCustomError("rung_kind", 'a ladder\'s rungs are hard goals: kind must be "hard" (or left out)')
+    return kind
+
+
+# Any text is read, so that another kind is told why rather than only "Input should be 'hard'".
+RungKind = Annotated[str, AfterValidator(_hard_rung), WithJsonSchema({"type": "string", "enum": ["hard"]})]
 
 
 class Strict(BaseModel):
-    """No unknown fields, no NaN or Infinity, and no coercion: `true` or `"5"` is not a number, `1839` not a time."""
+    """No unknown fields, no NaN or Infinity, and no coercion: `true` or `"5"` is not a number, `1839` not a time.
+
+    Numbers, times and free text are the contracts' bounded `Number`, `Time` and `Text` (goalstream_contracts.inputs).
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class MetricIn(Strict):
-    key: str = Field(min_length=1, max_length=200, examples=["crm.leads.qualified"])
+    key: Text = Field(min_length=1, max_length=200, examples=["crm.leads.qualified"])
     aggregation: Aggregation = "latest"
 
 
 class GoalFields(Strict):
     """Fields a goal is defined by; on PATCH, the ones sent are changed (null clears an optional one)."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    owner: str | None = Field(default=None, max_length=200)
+    title: Text | None = Field(default=None, min_length=1, max_length=200)
+    owner: Text | None = Field(default=None, max_length=200)
     level: Level | None = None
-    parent_id: str | None = Field(default=None, max_length=100)
-    weight: StrictFloat | None = Field(default=None, gt=0)
+    parent_id: Text | None = Field(default=None, max_length=100)
+    weight: StrictNumber | None = Field(default=None, gt=0)
     rollup: Rollup | None = Field(default=None, description="how a parent combines its children")
     metric: MetricIn | None = None
-    unit: str | None = Field(default=None, max_length=50)
-    baseline: StrictFloat | None = None
-    target: StrictFloat | None = None
-    start_at: IsoTime | None = None
-    deadline: IsoTime | None = None
-    checkin_every: str | None = Field(default=None, max_length=50, description="ISO-8601 duration, e.g. P7D")
+    unit: Text | None = Field(default=None, max_length=50)
+    baseline: StrictNumber | None = None
+    target: StrictNumber | None = None
+    start_at: Time | None = None
+    deadline: Time | None = None
+    checkin_every: Duration | None = Field(default=None, max_length=50, description="ISO-8601 duration, e.g. P7D")
     comparator: Comparator | None = Field(default=None, description="anti-goal: breached above or below")
-    threshold: StrictFloat | None = None
-    recovery_threshold: StrictFloat | None = Field(default=None, description="anti-goal hysteresis; default threshold")
-    window: str | None = Field(default=None, max_length=50, description="anti-goal: ISO-8601 duration to average")
+    threshold: StrictNumber | None = None
+    recovery_threshold: StrictNumber | None = Field(default=None, description="anti-goal hysteresis; default threshold")
+    window: Duration | None = Field(default=None, max_length=50, description="anti-goal: ISO-8601 duration to average")
     severity: Severity | None = None
-    guards: str | None = Field(default=None, max_length=100, description="id of the hard goal an anti-goal protects")
+    guards: Text | None = Field(default=None, max_length=100, description="id of the hard goal an anti-goal protects")
 
 
 class GoalCreate(GoalFields):
     kind: Literal["hard", "anti"] = "hard"
-    title: str = Field(min_length=1, max_length=200)
-    start_at: IsoTime | None = Field(default=None, description="default: now")
+    title: Text = Field(min_length=1, max_length=200)
+    start_at: Time | None = Field(default=None, description="default: now")
 
 
 class GoalPatch(GoalFields):
@@ -60,8 +77,8 @@ class GoalPatch(GoalFields):
 
 
 class CheckpointIn(Strict):
-    due: IsoTime
-    target: StrictFloat
+    due: Time
+    target: StrictNumber
 
 
 class PlanIn(Strict):
@@ -70,32 +87,33 @@ class PlanIn(Strict):
 
 
 class RungIn(Strict):
-    title: str = Field(min_length=1, max_length=200)
-    owner: str | None = Field(default=None, max_length=200)
+    kind: RungKind = Field(default="hard", exclude=True, description="a rung is a hard goal")
+    title: Text = Field(min_length=1, max_length=200)
+    owner: Text | None = Field(default=None, max_length=200)
     metric: MetricIn
-    unit: str | None = Field(default=None, max_length=50)
-    baseline: StrictFloat | None = None
-    target: StrictFloat
-    start_at: IsoTime | None = Field(default=None, description="first rung only; default now")
-    deadline: IsoTime
-    checkin_every: str | None = Field(default=None, max_length=50)
+    unit: Text | None = Field(default=None, max_length=50)
+    baseline: StrictNumber | None = None
+    target: StrictNumber
+    start_at: Time | None = Field(default=None, description="first rung only; default now")
+    deadline: Time
+    checkin_every: Duration | None = Field(default=None, max_length=50)
 
 
 class LadderIn(Strict):
-    title: str = Field(min_length=1, max_length=200)
-    owner: str | None = Field(default=None, max_length=200)
+    title: Text = Field(min_length=1, max_length=200)
+    owner: Text | None = Field(default=None, max_length=200)
     rungs: list[RungIn] = Field(min_length=1, max_length=50)
 
 
 class MeasurementIn(Strict):
-    id: str | None = Field(default=None, min_length=1, max_length=200, description="idempotency key")
-    metric: str = Field(min_length=1, max_length=200)
-    value: StrictFloat
-    observed_at: IsoTime
-    source: str | None = Field(default=None, max_length=200)
-    goal_id: str | None = Field(default=None, max_length=100, description="only this goal: a manual check-in")
-    comment: str | None = Field(default=None, max_length=2000)
-    confidence: StrictFloat | None = Field(default=None, ge=0, le=1)
+    id: Text | None = Field(default=None, min_length=1, max_length=200, description="idempotency key")
+    metric: Text = Field(min_length=1, max_length=200)
+    value: StrictNumber
+    observed_at: Time
+    source: Text | None = Field(default=None, max_length=200)
+    goal_id: Text | None = Field(default=None, max_length=100, description="only this goal: a manual check-in")
+    comment: Text | None = Field(default=None, max_length=2000)
+    confidence: StrictNumber | None = Field(default=None, ge=0, le=1)
 
 
 class MeasurementBatch(Strict):

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from goalstream_contracts.base import Payload
 from goalstream_contracts.common import GoalStatus, Milestone
 from goalstream_contracts.envelope import Envelope
+from goalstream_goals.adapters.metric_list import MetricSummary
 from goalstream_goals.service_layer.goals import GoalRecord
 from goalstream_goals.service_layer.ladders import LadderRecord
 from goalstream_goals.service_layer.measurements import BatchResult
@@ -120,9 +121,10 @@ class MeasurementResult(BaseModel):
 
 
 class BatchAccepted(BaseModel):
-    accepted: int
+    accepted: int = Field(description="new measurements, kept in their metric's series (unmatched ones too)")
     duplicate: int
     rejected: int
+    unmatched: int = Field(description="of the accepted, those no active goal used yet: kept for goals to come")
     results: list[MeasurementResult]
 
     @classmethod
@@ -131,11 +133,37 @@ class BatchAccepted(BaseModel):
             accepted=result.count("accepted"),
             duplicate=result.count("duplicate"),
             rejected=result.count("rejected"),
+            unmatched=result.unmatched,
             results=[
                 MeasurementResult(index=o.index, id=o.measurement_id, status=o.status, goals=o.goals, reason=o.reason)
                 for o in result.outcomes
             ],
         )
+
+
+class MetricView(BaseModel):
+    key: str
+    last_value: float | None = Field(description="the value with the newest observed_at; null: nothing measured yet")
+    last_observed_at: AwareDatetime | None
+    last_recorded_at: AwareDatetime | None = Field(description="when goals accepted the last value")
+    count: int = Field(description="measurements kept for this metric")
+    goals: list[str] = Field(description="ids of the active goals bound to it")
+
+    @classmethod
+    def of(cls, m: MetricSummary) -> MetricView:
+        return cls(
+            key=m.key,
+            last_value=m.last_value,
+            last_observed_at=m.last_observed_at,
+            last_recorded_at=m.last_recorded_at,
+            count=m.count,
+            goals=m.goals,
+        )
+
+
+class MetricPage(BaseModel):
+    items: list[MetricView]
+    next_after: str | None = Field(description="pass as `after` for the next page; null on the last page")
 
 
 class EventView(BaseModel):

@@ -13,17 +13,22 @@ import asyncpg
 
 from goalstream_contracts.base import Payload
 from goalstream_contracts.envelope import Envelope
-from goalstream_contracts.events import GoalSet
-from goalstream_goals.adapters import event_store, nodes, organisations
+from goalstream_contracts.events import GoalRevised, GoalSet
+from goalstream_goals.adapters import event_store, metric_list, nodes, organisations
 from goalstream_goals.adapters.event_store import ConcurrencyError
+from goalstream_goals.adapters.metric_list import MetricSummary
 from goalstream_goals.domain.define import decide_archive, decide_plan, decide_revise, decide_set
 from goalstream_goals.domain.errors import DomainError
 from goalstream_goals.domain.goal import Goal
+from goalstream_goals.service_layer import idempotency
 from goalstream_goals.service_layer.goal_cache import GoalCache
+from goalstream_goals.service_layer.series_fold import fold_series
 from goalstream_goals.service_layer.unit_of_work import NotFound, Session
 
 Clock = Callable[[], datetime]
 IDEMPOTENCY_NAMESPACE = uuid.UUID("5f0c1d2e-8c59-4a8e-9d0a-6b1f3c2d4e5f")
+# A revision of these changes which kept values the goal's window holds: it folds those it has not counted.
+REFOLD = frozenset({"metric", "start_at", "window"})
 
 __all__ = ["Clock", "ConcurrencyError", "GoalRecord", "GoalsService", "NotFound"]
 
@@ -69,6 +74,7 @@ class GoalsService:
         goal_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{org_id}:{idempotency_key}")) if idempotency_key else None
         async with self.session(org_id, correlation_id) as s:
             if goal_id is not None and (existing := await s.find_goal(goal_id)) is not None:
+                await idempotency.check_same_request(s, goal_id, fields)  # another body: 422
                 return await _record(s, existing, replayed=True)
             fields.setdefault("start_at", s.now)
             definition = GoalSet(goal_id=goal_id or str(uuid.uuid4()), **fields)
@@ -76,6 +82,7 @@ class GoalsService:
             events = decide_set(definition, s.now, s.tolerances)
             ids = [uuid.uuid5(uuid.UUID(definition.goal_id), str(i)) for i in range(len(events))] if goal_id else None
             goal = await s.commit(None, events, event_ids=ids)
+            await fold_series(s, goal)  # the values kept for its metric count, as if they arrived now
         return await self.get_goal(org_id, goal.goal_id)
 
     async def revise_goal(
@@ -87,7 +94,10 @@ class GoalsService:
                 raise ConcurrencyError(goal_id, expected_version, goal.version)
             if "parent_id" in changes or "guards" in changes:
                 await _check_links(s, goal_id, changes.get("parent_id"), changes.get("guards"))
-            await s.commit(goal, decide_revise(goal, changes, s.now, s.tolerances))
+            events = decide_revise(goal, changes, s.now, s.tolerances)
+            revised = await s.commit(goal, events)
+            if any(isinstance(e, GoalRevised) and REFOLD.intersection(e.changed) for e in events):
+                await fold_series(s, revised, recount=True)  # the kept values it has not counted yet
         return await self.get_goal(org_id, goal_id)
 
     async def archive_goal(
@@ -122,6 +132,11 @@ class GoalsService:
             record = await _record(s, await s.goal(goal_id))
         s.committed()  # read outside a transaction: what it saw was committed
         return record
+
+    async def list_metrics(self, org_id: str, after: str, limit: int) -> list[MetricSummary]:
+        """The organisation's metrics by key (those after `after`): last value, count and the goals bound."""
+        async with self.pool.acquire() as conn:
+            return await metric_list.page(conn, org_id, after, limit)
 
     async def stream_events(self, org_id: str, stream_id: str, first_type: str) -> list[Envelope[Payload]]:
         """A goal's (first_type GoalSet) or a ladder's (LadderSet) event history."""

@@ -10,8 +10,10 @@ from goalstream_contracts.events import GoalSet
 from goalstream_goals.domain.define import decide_set
 from goalstream_goals.domain.errors import DomainError
 from goalstream_goals.domain.goal import Goal
-from goalstream_goals.domain.ladder import Ladder, decide_ladder, ladder_progress
+from goalstream_goals.domain.ladder import Ladder, decide_ladder, fold_ladder
 from goalstream_goals.service_layer.goals import GoalsService
+from goalstream_goals.service_layer.series_fold import fold_series
+from goalstream_rules.ladder import ladder_progress
 
 
 @dataclass(frozen=True)
@@ -34,9 +36,11 @@ async def set_ladder(
     rungs: list[dict[str, Any]],
     correlation_id: uuid.UUID,
 ) -> LadderRecord:
+    _check_deadlines(rungs)
     ladder_id = str(uuid.uuid4())
     async with service.session(org_id, correlation_id) as s:
         chosen: list[tuple[str, str]] = []
+        started: list[Goal] = []
         for index, fields in enumerate(rungs, start=1):
             if index > 1 and fields.get("start_at") is not None:
                 raise DomainError(
@@ -51,10 +55,28 @@ async def set_ladder(
                 events = decide_set(definition, s.now, s.tolerances)
             except DomainError as exc:
                 raise DomainError(str(exc), f"rungs.{index - 1}.{exc.field}" if exc.field else "rungs") from exc
-            await s.commit(None, events)
+            rung = await s.commit(None, events)
+            started.append(rung)
             chosen.append((definition.goal_id, definition.title))
-        await s.append(ladder_id, 0, decide_ladder(ladder_id, title, owner, chosen))
+        ladder_events = decide_ladder(ladder_id, title, owner, chosen)
+        await s.append(ladder_id, 0, ladder_events)
+        ladder = fold_ladder(ladder_events)
+        assert ladder is not None
+        s.remember_ladder(ladder)
+        # The first rung folds the values kept for its metric once the ladder exists, so an achieving one climbs.
+        await fold_series(s, started[0])
     return await get_ladder(service, org_id, ladder_id)
+
+
+def _check_deadlines(rungs: list[dict[str, Any]]) -> None:
+    """A ladder climbs in order: no rung's deadline comes before the one below it (the same deadline is fine)."""
+    for index in range(1, len(rungs)):
+        before, deadline = rungs[index - 1].get("deadline"), rungs[index].get("deadline")
+        if before is not None and deadline is not None and deadline < before:
+            raise DomainError(
+                f"rung {index + 1}'s deadline comes before rung {index}'s: a ladder climbs in order",
+                f"rungs.{index}.deadline",
+            )
 
 
 async def get_ladder(service: GoalsService, org_id: str, ladder_id: str) -> LadderRecord:

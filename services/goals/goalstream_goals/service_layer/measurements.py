@@ -10,8 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from goalstream_goals.adapters import series
 from goalstream_goals.adapters.event_store import lock_organisation
-from goalstream_goals.domain.goal import Measurement
+from goalstream_goals.adapters.series import Kept
+from goalstream_goals.domain.goal import Goal, Measurement
 from goalstream_goals.domain.measure import decide_measurement
 from goalstream_goals.service_layer.goals import ConcurrencyError, GoalsService
 from goalstream_goals.service_layer.unit_of_work import Session
@@ -34,6 +36,11 @@ class BatchResult:
 
     def count(self, status: Outcome) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def unmatched(self) -> int:
+        """Accepted measurements no active goal used: kept in their metric's series for goals to come."""
+        return sum(1 for o in self.outcomes if o.status == "accepted" and o.goals == 0)
 
 
 # A batch takes its organisation's append lock before it reads (one organisation's writes serialise
@@ -88,23 +95,21 @@ async def _record_once(
     async with service.session(org_id, correlation_id, causation_id=causation_id) as s:
         await lock_organisation(s.conn, org_id)
         bindings = await _bindings(s, batch)
-        routed: list[tuple[MeasurementOutcome, Measurement, list[str]]] = []
+        known = await series.seen(s.conn, org_id, [m.measurement_id for _, m in batch])
+        await s.prepare(list(bindings.metric_of))
         for index, (goal_id, m) in enumerate(batch):
             outcome = MeasurementOutcome(index=index, measurement_id=m.measurement_id, status="accepted")
             result.outcomes.append(outcome)
             targets, reason = bindings.targets(m.metric, goal_id)
             if reason is not None:
                 outcome.status, outcome.reason = "rejected", reason
-            else:
-                routed.append((outcome, m, targets))
-        fresh = await _first_seen(s, [m.measurement_id for _, m, _ in routed])
-        await s.prepare([t for _, _, targets in routed for t in targets])
-        for outcome, m, targets in routed:
-            if m.measurement_id not in fresh:
+                continue
+            if m.measurement_id in known:  # seen before, or earlier in this batch
                 outcome.status = "duplicate"
                 continue
-            fresh.discard(m.measurement_id)  # a second copy in the same batch is a duplicate
-            origin = origins[outcome.index] if origins is not None else None
+            known.add(m.measurement_id)
+            s.held.append(Kept(m, goal_id, (1, index)))  # kept whether or not a goal uses it
+            origin = origins[index] if origins is not None else None
             with origin.scope() if origin is not None else contextlib.nullcontext():
                 s.correlation_id = (origin.correlation_id if origin else None) or correlation_id
                 for target in targets:
@@ -114,7 +119,13 @@ async def _record_once(
                         cause = origin.event_id if origin is not None else None
                         await s.commit(goal, events, observed_at=m.observed_at, cause=cause)
                         outcome.goals += 1
+            if s.unlocked:  # a rung this value unlocked already folded the batch so far; the rest reaches it
+                bindings = bindings.with_goals({g: await s.goal(g) for g in s.unlocked})
+                s.unlocked.clear()
         s.correlation_id = correlation_id  # what the measurements cause up the tree: the batch's
+        await series.keep(s.conn, org_id, s.held, s.now)
+    for outcome in result.outcomes:
+        outcome.goals += s.folded.get(outcome.measurement_id, 0) if outcome.status == "accepted" else 0
     return result
 
 
@@ -136,6 +147,15 @@ class Bindings:
             return [], f"goal {goal_id} is bound to metric {key}, not {metric}"
         return [goal_id], None
 
+    def with_goals(self, started: dict[str, Goal]) -> Bindings:
+        """These bindings and the goals that just started (unlocked rungs): the rest of the batch reaches them."""
+        metric_of, goals_of = dict(self.metric_of), {k: list(v) for k, v in self.goals_of.items()}
+        for goal_id, goal in started.items():
+            if goal.active and goal.definition.metric is not None and goal_id not in metric_of:
+                metric_of[goal_id] = goal.definition.metric.key
+                goals_of.setdefault(goal.definition.metric.key, []).append(goal_id)
+        return Bindings(metric_of, {k: sorted(v) for k, v in goals_of.items()})
+
 
 async def _bindings(s: Session, batch: list[tuple[str | None, Measurement]]) -> Bindings:
     named = list({g for g, _ in batch if g is not None})
@@ -151,16 +171,3 @@ async def _bindings(s: Session, batch: list[tuple[str | None, Measurement]]) -> 
     for r in rows:
         goals_of.setdefault(r["metric_key"], []).append(r["goal_id"])
     return Bindings({r["goal_id"]: r["metric_key"] for r in rows}, goals_of)
-
-
-async def _first_seen(s: Session, measurement_ids: list[str]) -> set[str]:
-    """Record the ids as seen; returns those seen for the first time (one effect per measurement id)."""
-    if not measurement_ids:
-        return set()
-    rows = await s.conn.fetch(
-        "INSERT INTO measurements_seen (org_id, measurement_id) SELECT $1, unnest($2::text[])"
-        " ON CONFLICT DO NOTHING RETURNING measurement_id",
-        s.org_id,
-        list(dict.fromkeys(measurement_ids)),
-    )
-    return {r["measurement_id"] for r in rows}

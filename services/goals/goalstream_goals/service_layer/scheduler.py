@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from goalstream_goals.adapters import nodes, organisations, schedule
-from goalstream_goals.domain.rollup import rollup_numbers
 from goalstream_goals.domain.timing import decide_time
 from goalstream_goals.service_layer.goals import GoalsService
 from goalstream_goals.service_layer.unit_of_work import MIN_RECHECK_SECONDS, Session
+from goalstream_rules.rollup import rollup_numbers
 
 log = logging.getLogger(__name__)
 

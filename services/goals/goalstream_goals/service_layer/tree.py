@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from goalstream_goals.adapters import nodes
 from goalstream_goals.adapters.nodes import Node
-from goalstream_goals.domain.rollup import Child
+from goalstream_rules.rollup import Child
 from goalstream_runtime.db import Connection
 
 

@@ -20,16 +20,18 @@ from goalstream_contracts.events import GoalAchieved, GoalSet
 from goalstream_goals.adapters import event_batches, event_store, snapshots
 from goalstream_goals.adapters.event_store import ConcurrencyError
 from goalstream_goals.adapters.nodes import Node
+from goalstream_goals.adapters.series import Kept
 from goalstream_goals.domain.define import decide_unlock
 from goalstream_goals.domain.goal import Goal, fold
 from goalstream_goals.domain.ladder import Ladder, decide_rung_achieved, evolve_ladder, fold_ladder
 from goalstream_goals.domain.measure import decide_rollup
-from goalstream_goals.domain.progress import Tolerances
-from goalstream_goals.domain.rollup import RollupNumbers, rollup_numbers
 from goalstream_goals.domain.timing import next_due
 from goalstream_goals.service_layer.goal_cache import GoalCache
 from goalstream_goals.service_layer.pending import PendingWrites
+from goalstream_goals.service_layer.series_fold import fold_series
 from goalstream_goals.service_layer.tree import TreeView
+from goalstream_rules.rollup import RollupNumbers, rollup_numbers
+from goalstream_rules.status import Tolerances
 from goalstream_runtime.db import Connection
 
 # The scheduler looks again no sooner than this after a goal had nothing due (guards against a busy loop).
@@ -62,6 +64,9 @@ class Session:
     cache: GoalCache = field(default_factory=lambda: GoalCache(0))
     pending: PendingWrites = field(default_factory=PendingWrites)
     tree: TreeView = field(init=False)
+    held: list[Kept] = field(default_factory=list)  # a batch's accepted values, kept when it ends
+    unlocked: list[str] = field(default_factory=list)  # rungs unlocked in this session, for the batch to reach
+    folded: dict[str, int] = field(default_factory=dict)  # measurement id -> goals it moved by a fold
 
     def __post_init__(self) -> None:
         self.tree = TreeView(self.conn, self.org_id)
@@ -104,6 +109,10 @@ class Session:
         if goal is None:
             raise NotFound(goal_id)
         return goal
+
+    def remember_ladder(self, ladder: Ladder) -> None:
+        """A ladder set in this session (its events not written yet), for a rung achieved in it to climb."""
+        self._ladders[ladder.ladder_id] = ladder
 
     async def ladder(self, ladder_id: str) -> Ladder:
         if ladder_id in self._ladders:
@@ -271,4 +280,8 @@ class Session:
         self._ladders[ladder_id] = ladder
         following = await self.goal(ladder.rungs[ladder.current_rung - 1].goal_id)
         unlock = decide_unlock(following, achieved_at, self.now, self.tolerances)
-        await self.commit(following, unlock, cause=unlocked[-1].event_id)
+        if unlock:
+            started = await self.commit(following, unlock, cause=unlocked[-1].event_id)
+            # The rung counts what was observed after its unlock, kept already or earlier in this batch.
+            await fold_series(self, started, cause=unlocked[-1].event_id)
+            self.unlocked.append(started.goal_id)

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from goalstream_contracts.base import Payload
 from goalstream_contracts.events import LadderRungUnlocked, LadderSet
+from goalstream_rules.ladder import ladder_progress
 from goalstream_tracking.domain.node import GoalNode
-from goalstream_tracking.domain.numbers import clamp01
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,9 @@ def evolve_ladder(ladder: LadderNode | None, event: Payload, occurred_at: dateti
     return ladder
 
 
-def ladder_progress(ladder: LadderNode, rungs: Mapping[str, GoalNode]) -> float:
-    """(achieved rungs + clamped progress of the current rung) / number of rungs."""
+def climbed(ladder: LadderNode, rungs: Mapping[str, GoalNode]) -> float:
+    """The ladder's progress from its rung goals: the achieved ones, and the first live one as the current rung."""
     goals = [rungs.get(goal_id) for _, goal_id, _ in ladder.rungs]
     achieved = sum(1 for g in goals if g is not None and g.achieved)
-    if achieved >= len(goals):
-        return 1.0
     current = next((g for g in goals if g is not None and not g.achieved and not g.locked), None)
-    partial = clamp01(current.own_progress or 0.0) if current is not None else 0.0
-    return (achieved + partial) / len(goals)
+    return ladder_progress(achieved, current.own_progress if current is not None else None, len(goals))

@@ -21,7 +21,9 @@ from goalstream_contracts.events import (
     MilestoneHit,
     MilestoneMissed,
 )
-from goalstream_tracking.domain.numbers import progress
+from goalstream_rules.plan import milestone_target
+from goalstream_rules.progress import progress
+from goalstream_rules.status import missed_after
 
 STATUSES = ("on_track", "at_risk", "off_track", "achieved", "missed")
 
@@ -125,9 +127,10 @@ def evolve_node(node: GoalNode | None, event: Payload, occurred_at: datetime, or
         case GoalRevised():
             changed = event.model_dump(mode="json", include=set(event.changed))
             definition = {k: v for k, v in {**node.definition, **changed}.items() if v is not None}
+            node = _replanned(node, definition) if {"baseline", "target"} & set(event.changed) else node
             return _own_progress(replace(node, definition=definition, title=definition.get("title", node.title)))
         case GoalStatusChanged():
-            return replace(node, status=event.status)
+            return replace(node, status=event.status, missed=missed_after(node.missed, event.status))
         case GoalAchieved():
             return replace(node, achieved=True, missed=False, status="achieved")
         case GoalMissed():
@@ -160,6 +163,15 @@ def _milestone(node: GoalNode, index: int, state: str, at: datetime, late: bool)
         for m in node.milestones
     )
     return replace(node, milestones=milestones)
+
+
+def _replanned(node: GoalNode, definition: dict[str, Any]) -> GoalNode:
+    """A new baseline or target: the milestones keep their fractions, their targets are worked out again."""
+    if definition.get("target") is None:
+        return node
+    baseline, target = float(definition.get("baseline") or 0.0), float(definition["target"])
+    plan = tuple(replace(m, target=milestone_target(baseline, target, m.fraction)) for m in node.milestones)
+    return replace(node, milestones=plan)
 
 
 def _own_progress(node: GoalNode) -> GoalNode:

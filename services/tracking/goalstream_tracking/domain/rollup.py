@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import cast
 
+from goalstream_contracts.common import GoalStatus
+from goalstream_rules.progress import clamp01
+from goalstream_rules.rollup import Child, contribution, rollup_numbers
 from goalstream_tracking.domain.node import STATUSES, GoalNode
-from goalstream_tracking.domain.numbers import clamp01, progress
 
 
 def roll_up(node: GoalNode, children: Iterable[GoalNode], own_breaches: int) -> GoalNode:
@@ -29,17 +32,12 @@ def roll_up(node: GoalNode, children: Iterable[GoalNode], own_breaches: int) -> 
     rolled: tuple[tuple[str, float, float], ...] = ()
     d = node.definition
     if d.get("metric") is None and kids:
-        weights = [float(c.definition.get("weight", 1.0)) for c in kids]
-        if d.get("rollup") == "sum":
-            current = sum(_current(c) for c in kids)
-            target = d.get("target")
-            baseline = float(d.get("baseline") or 0.0)
-            shown = None if target is None else progress(current, baseline, float(target))
-            rolled = tuple((c.goal_id, w, _current(c)) for c, w in zip(kids, weights, strict=True))
-        else:  # weighted_mean, and worst (whose status, not progress, follows the worst child)
-            values = [c.rollup_value or 0.0 for c in kids]
-            shown = sum(w * v for w, v in zip(weights, values, strict=True)) / sum(weights)
-            rolled = tuple((c.goal_id, w, v) for c, w, v in zip(kids, weights, values, strict=True))
+        rollup = d.get("rollup")
+        seen = [as_child(c) for c in kids]
+        target = None if d.get("target") is None else float(d["target"])
+        numbers = rollup_numbers(rollup, seen, float(d.get("baseline") or 0.0), target)
+        shown, current = numbers.progress, numbers.current
+        rolled = tuple((k.goal_id, c.weight, contribution(rollup, c)) for k, c in zip(kids, seen, strict=True))
     return replace(
         node,
         progress=shown,
@@ -51,13 +49,12 @@ def roll_up(node: GoalNode, children: Iterable[GoalNode], own_breaches: int) -> 
     )
 
 
-def _current(child: GoalNode) -> float:
-    """A child's current value as a `sum` parent adds it: its rollup total, its own value, or its baseline."""
-    if child.rollup_current is not None:
-        return child.rollup_current
-    if child.current is not None:
-        return child.current
-    return float(child.definition.get("baseline") or 0.0)
+def as_child(node: GoalNode) -> Child:
+    """A child as its parent's rollup sees it: a `sum` child brings its total, a measured one its own value."""
+    d = node.definition
+    current = node.rollup_current if node.rollup_current is not None else node.current
+    status = cast(GoalStatus, node.status) if node.status in STATUSES else None
+    return Child(float(d.get("weight", 1.0)), node.progress, current, float(d.get("baseline") or 0.0), status)
 
 
 def own_breaches(anti_goals: Iterable[GoalNode]) -> Counter[str]:

@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from goalstream_rules.progress import clamp01
 from goalstream_runtime.auth import Reader
 from goalstream_runtime.http import ApiError, IsoTime
-from goalstream_tracking.domain.numbers import clamp01
 from goalstream_tracking.entrypoints.views import (
     AntiGoal,
     AntiGoals,

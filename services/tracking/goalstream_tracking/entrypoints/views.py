@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from goalstream_rules.expected import expected_progress
+from goalstream_rules.progress import clamp01
 from goalstream_tracking.domain.node import GoalNode
-from goalstream_tracking.domain.numbers import clamp01, expected_progress
 from goalstream_tracking.service_layer.queries import TreeNode
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from goalstream_tracking.adapters import generations
-from goalstream_tracking.domain.ladder import LadderNode, ladder_progress
+from goalstream_tracking.domain.ladder import LadderNode, climbed
 from goalstream_tracking.domain.node import GoalNode
 from goalstream_tracking.service_layer.read_models import LiveReadModel, ReadModel, as_of
 
@@ -125,4 +125,4 @@ async def ladder(rm: ReadModel, ladder_id: str) -> tuple[LadderNode, list[GoalNo
     if found is None:
         raise NotFound(ladder_id)
     rungs = {g: n for _, g, _ in found.rungs if (n := await rm.node(g)) is not None}
-    return found, [rungs[g] for _, g, _ in found.rungs if g in rungs], ladder_progress(found, rungs)
+    return found, [rungs[g] for _, g, _ in found.rungs if g in rungs], climbed(found, rungs)

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from goalstream_goals.domain.progress import Tolerances, expected_progress, next_status_change, status_for
-from goalstream_goals.domain.timing import next_due
-from tests.unit.goals.builders import DAY, T0, US, hard_goal, measure
+from goalstream_rules.expected import expected_progress
+from goalstream_rules.status import Tolerances, next_status_change, status_for
+from tests.unit.rules.helpers import DAY, T0, US
 
 DEFAULT = Tolerances()
 
@@ -117,8 +117,19 @@ def test_next_status_change_worked_example() -> None:
     assert next_status_change(T0, 0.25, start, deadline, DEFAULT, plan) == pytest.approx(T0 + 14 * DAY, abs=US)
 
 
-def test_next_due_wakes_just_after_the_crossing() -> None:
-    goal = hard_goal(start_at=T0, deadline=T0 + 100 * DAY)
-    goal, _ = measure(goal, 25, T0 + DAY, T0 + DAY)
-    due = next_due(goal, T0 + DAY, DEFAULT)
-    assert due is not None and T0 + 35 * DAY < due <= T0 + 35 * DAY + 2 * US
+@pytest.mark.parametrize(
+    ("actual", "expected", "status"),
+    [
+        (0.5, 0.6, "on_track"),
+        (0.5, 0.601, "at_risk"),
+        (0.5, 0.75, "at_risk"),
+        (0.5, 0.7501, "off_track"),
+        (0.9, 0.5, "on_track"),
+    ],
+)
+def test_status_from_the_gap(actual: float, expected: float, status: str) -> None:
+    assert status_for(actual, expected, Tolerances()) == status
+
+
+def test_tolerances_are_settings() -> None:
+    assert status_for(0.5, 0.65, Tolerances(on_track=0.2, at_risk=0.3)) == "on_track"

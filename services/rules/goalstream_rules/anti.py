@@ -1,4 +1,4 @@
-"""Anti-goals (DESIGN §2): when a guarded value is in breach, and when the breach is over."""
+"""Anti-goals: when a guarded value is in breach, when the breach is over (hysteresis), and the window mean."""
 
 from __future__ import annotations
 
@@ -26,4 +26,5 @@ def window_values(values: Sequence[tuple[datetime, float]], window: timedelta) -
 
 
 def mean(values: Sequence[tuple[datetime, float]]) -> float:
+    """The window's value: the mean of the values in it."""
     return sum(v for _, v in values) / len(values)

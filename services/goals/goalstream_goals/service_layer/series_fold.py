@@ -1,0 +1,68 @@
+"""A goal that starts (set, revised onto other values, unlocked as a rung) folds the values already kept for it.
+
+The values are decided one by one, oldest observation first, by the same `decide_measurement` a
+measurement arriving now goes through, in the transaction of the event that started the goal: the
+goal reads as if every value had arrived after it. Which values: a `sum` goal's observed at or after
+`start_at`, a `latest` gauge's newest, a window's those within its span of the newest; a later ladder
+rung's only those observed strictly after its unlock. Check-ins aimed at another goal never fold.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from goalstream_goals.adapters import series
+from goalstream_goals.adapters.series import Kept
+from goalstream_goals.domain.durations import parse_duration
+from goalstream_goals.domain.goal import Goal
+from goalstream_goals.domain.measure import decide_measurement
+
+if TYPE_CHECKING:
+    from goalstream_goals.service_layer.unit_of_work import Session
+
+# At most this many values are folded into one goal when it starts (the newest ones): a bounded
+# transaction. A `sum` goal whose window holds more counts only the newest FOLD_CAP; values arriving
+# later count as usual, and a value sent again is a duplicate by its id, so nothing counts twice.
+FOLD_CAP = 10_000
+
+
+async def fold_series(s: Session, goal: Goal, *, cause: uuid.UUID | None = None, recount: bool = False) -> Goal:
+    """Decide the kept values the goal's window holds; `recount` (a revision): skip those it counted already."""
+    d = goal.definition
+    if not goal.active or d.metric is None:
+        return goal
+    later_rung = d.ladder_id is not None and (d.rung_index or 1) > 1
+    since = d.start_at if later_rung or d.metric.aggregation == "sum" else None
+    limit = 1 if d.window is None and d.metric.aggregation == "latest" else FOLD_CAP
+    counted = await series.counted(s.conn, s.org_id, goal.goal_id) if recount else set()
+    stored = await series.newest(
+        s.conn, s.org_id, d.metric.key, goal.goal_id, since=since, strictly=later_rung, limit=limit, exclude=counted
+    )
+    held = [
+        k
+        for k in s.held  # this batch's values decided so far, not written yet
+        if k.measurement.metric == d.metric.key
+        and k.goal_id in (None, goal.goal_id)
+        and k.measurement.measurement_id not in counted
+        and (
+            since is None
+            or k.measurement.observed_at > since
+            or (not later_rung and k.measurement.observed_at == since)
+        )
+    ]
+    values = sorted(stored + held, key=_arrival, reverse=True)[:limit]
+    if d.window is not None and values:
+        start = values[0].measurement.observed_at - parse_duration(d.window, "window")
+        values = [k for k in values if k.measurement.observed_at >= start]
+    for kept in reversed(values):
+        m = kept.measurement
+        events = decide_measurement(goal, m, s.now, s.tolerances)
+        if events:
+            goal = await s.commit(goal, events, observed_at=m.observed_at, cause=cause)
+            s.folded[m.measurement_id] = s.folded.get(m.measurement_id, 0) + 1
+    return goal
+
+
+def _arrival(k: Kept) -> tuple[object, ...]:
+    return (k.measurement.observed_at, k.order)

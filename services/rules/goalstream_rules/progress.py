@@ -1,0 +1,27 @@
+"""A hard goal's progress: raw, clamped for rollups, and when it has reached a share of the way."""
+
+from __future__ import annotations
+
+# Float arithmetic: (0.3 - 0.1) / (0.3 - 0.1) is exact, but a target reached through sums may land
+# a hair below; a goal within EPSILON of a threshold has reached it.
+EPSILON = 1e-9
+
+
+def progress(current: float, baseline: float, target: float) -> float:
+    """Raw progress, may exceed 1 or fall below 0; works for decreasing targets too."""
+    return (current - baseline) / (target - baseline)
+
+
+def value_at(raw_progress: float, baseline: float, target: float) -> float:
+    """The value that stands `raw_progress` of the way from baseline to target (a rolled-up parent's value)."""
+    return baseline + raw_progress * (target - baseline)
+
+
+def clamp01(value: float) -> float:
+    """Progress as it feeds a rollup or a ladder: within [0, 1]."""
+    return min(1.0, max(0.0, value))
+
+
+def reached(raw_progress: float, fraction: float = 1.0) -> bool:
+    """Has progress reached `fraction` of the way (1.0: the target)?"""
+    return raw_progress >= fraction - EPSILON
