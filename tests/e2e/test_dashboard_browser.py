@@ -37,6 +37,7 @@ HOSTILE_TITLES = (
 )
 ANTI_TITLE = f"<img src=y onerror={RUN}> churn"
 CHECK_IN_TEXT = f'<svg onload="{RUN}"></svg>'
+COMMENT_TEXT = f'<iframe srcdoc="<script>parent.{RUN}</script>"></iframe> on plan'
 PLAIN = "plain sentinel goal"  # with "critical" in the anti-goal list (drawn last): the page has drawn it all
 
 
@@ -55,7 +56,7 @@ async def _seed(platform: Platform) -> None:
             created = await http.post("/v1/goals", json=goal)
             assert created.status_code == 201, created.text
             ids.append(created.json()["id"])
-        check_in = {"metric": "dash.0", "goal_id": ids[0], "value": 4, "comment": CHECK_IN_TEXT}
+        check_in = {"metric": "dash.0", "goal_id": ids[0], "value": 4, "comment": COMMENT_TEXT}
         churn = {"metric": "dash.churn", "value": 9}
         for measurement in (check_in, churn):  # one request each: the check-in names one goal
             body = {"measurements": [{**measurement, "source": CHECK_IN_TEXT, "observed_at": now.isoformat()}]}
@@ -130,10 +131,13 @@ def test_hostile_text_shows_as_text_and_runs_no_script(platform: Platform, tmp_p
         for hostile in HOSTILE_TITLES:
             assert hostile in tree, f"title {hostile!r} not shown as text in:\n{tree}"
         assert CHECK_IN_TEXT in tree  # where the latest value came from: the check-in's source
+        assert COMMENT_TEXT in tree  # and its comment
         assert ANTI_TITLE in anti
         severity = driver.find_element(By.CSS_SELECTOR, "#anti .severity")
         assert severity.text == "critical" and severity.get_attribute("class") == "severity sev-critical"
-        assert not driver.find_elements(By.CSS_SELECTOR, "#tree a, #tree img, #tree svg, #tree script, #anti img")
+        assert not driver.find_elements(
+            By.CSS_SELECTOR, "#tree a, #tree img, #tree svg, #tree script, #tree iframe, #anti img"
+        )
         assert csp_violations(console(driver)) == []
 
         driver.get(f"{platform.tracking.url}/docs")  # the docs page's own script must not be inline

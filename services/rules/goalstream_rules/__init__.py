@@ -4,7 +4,8 @@ shows) import them, so a number cannot mean one thing on the command side and an
 Pure functions and frozen dataclasses over the standard library and the literal types of
 `goalstream_contracts.common`; no I/O, no clock (every function that needs the time takes it).
 
-- `progress`: raw progress, clamping, the EPSILON "reached" test
+- `progress`: raw progress, clamping, the EPSILON "reached" test, a goal's value (a parent's from its progress)
+- `recount`: which revisions restart a goal's count from its kept values
 - `expected`: expected progress, linear or through a plan's points
 - `status`: status bands with an organisation's tolerances, and when time alone next moves them
 - `rollup`: a parent's numbers from its children (weighted_mean, sum, worst) and the worst-status order

@@ -17,6 +17,13 @@ def value_at(raw_progress: float, baseline: float, target: float) -> float:
     return baseline + raw_progress * (target - baseline)
 
 
+def goal_value(own: float | None, raw_progress: float, baseline: float, target: float) -> float:
+    """A goal's value at a moment: its own when it has one (a measured goal's current value, a `sum` parent's
+    total), else the value its progress stands for (a `weighted_mean` or `worst` parent has no value of its own).
+    MilestoneHit, GoalAchieved and GoalMissed report it, so a parent's events say where it stood."""
+    return own if own is not None else value_at(raw_progress, baseline, target)
+
+
 def clamp01(value: float) -> float:
     """Progress as it feeds a rollup or a ladder: within [0, 1]."""
     return min(1.0, max(0.0, value))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from goalstream_contracts.events import MeasurementRecorded
+from goalstream_contracts.events import GoalRevised, MeasurementRecorded
 from goalstream_goals.domain.goal import Measurement
 from goalstream_goals.service_layer import ladders
 from goalstream_goals.service_layer.ladders import LadderRecord
@@ -132,7 +132,7 @@ async def test_duplicates_never_count_twice(goals: Goals) -> None:
     again = await send(goals, item(metric, 3, goals.at(-2), measurement_id=f"{metric}-a"))
     assert again.count("duplicate") == 1
     assert (await goals.get(goal.goal.goal_id)).current == 3
-    # A revision that refolds takes only what the goal has not counted: the earlier value, not `-a` again.
+    # A revision that recounts starts the count again: each kept value is counted once after it, `-a` included.
     await send(goals, item(metric, 2, goals.at(-8), measurement_id=f"{metric}-b"))
     version = (await goals.get(goal.goal.goal_id)).goal.version
     revised = await goals.service.revise_goal(
@@ -140,10 +140,13 @@ async def test_duplicates_never_count_twice(goals: Goals) -> None:
     )
     assert revised.current == 5
     events = await goals.service.stream_events(goals.org_id, goal.goal.goal_id, "GoalSet")
+    revision = max(i for i, e in enumerate(events) if isinstance(e.payload, GoalRevised))
     counted = [
-        e.payload.measurement_id for e in events if isinstance(e.payload, MeasurementRecorded) and e.payload.counted
+        e.payload.measurement_id
+        for e in events[revision:]
+        if isinstance(e.payload, MeasurementRecorded) and e.payload.counted
     ]
-    assert sorted(counted) == [f"{metric}-a", f"{metric}-b"]
+    assert counted == [f"{metric}-b", f"{metric}-a"]  # oldest observation first
 
 
 async def test_a_goal_revised_onto_another_metric_picks_up_its_values(goals: Goals) -> None:

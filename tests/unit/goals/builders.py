@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from goalstream_contracts.base import Payload
 from goalstream_contracts.common import Metric
 from goalstream_contracts.events import GoalSet
-from goalstream_goals.domain.define import decide_set
+from goalstream_goals.domain.define import decide_recounted, decide_revise, decide_set
 from goalstream_goals.domain.goal import Goal, Measurement, evolve, fold
 from goalstream_goals.domain.measure import decide_measurement
 from goalstream_rules.status import Tolerances
@@ -85,3 +85,17 @@ def measure(
 
 def of_type(events: Sequence[Payload], kind: type) -> list:  # type: ignore[type-arg]
     return [e for e in events if isinstance(e, kind)]
+
+
+def recount(
+    goal: Goal, changes: dict[str, object], kept: Sequence[Measurement], now: datetime
+) -> tuple[Goal, list[Payload]]:
+    """A revision of what counts as the service runs it: GoalRevised (the count starts again), each kept value the
+    new definition holds decided again (the test picks them, oldest first), then the status they leave."""
+    events = decide_revise(goal, changes, now, TOL)
+    goal = then(goal, events)
+    for m in kept:
+        decided = decide_measurement(goal, m, now, TOL)
+        goal, events = then(goal, decided), [*events, *decided]
+    status = decide_recounted(goal, now, TOL)
+    return then(goal, status), [*events, *status]

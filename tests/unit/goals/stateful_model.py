@@ -31,9 +31,10 @@ BAD_DURATION = "P1M"  # months have no fixed length
 class Obs:
     value: float
     observed_at: datetime
-    # Both judged by the definition in force when the value arrived: the aggregate keeps totals, not the values,
-    # so a later revision of start_at or the deadline does not re-sort what came before; except that a deadline
-    # moved after every counted observation puts them all in time (see `revised`).
+    # Both judged by the definition in force when the value was decided. A revision of what counts (metric,
+    # start_at, window) drops every observation and the service decides the kept values again under the new
+    # definition (see `revised` and the machine's `_refold`); a deadline revision does not re-sort what came before,
+    # except that a deadline moved after every counted observation puts them all in time.
     counted: bool
     in_time: bool  # observed by the deadline
 
@@ -138,9 +139,12 @@ class Model:
         return False, False
 
     def revised(self, changed: dict[str, Any]) -> None:
-        """Apply an accepted revision: milestones follow a new baseline or target; a deadline moved after every
-        counted observation puts them all in time."""
+        """Apply an accepted revision: milestones follow a new baseline or target; a revision of what counts starts
+        the count again (the kept values are decided anew next); a deadline moved after every counted observation
+        puts them all in time."""
         self.definition = d = self.definition.model_copy(update=changed)
+        if changed.keys() & {"metric", "start_at", "window"}:
+            self.observations = []
         if {"baseline", "target"} & changed.keys() and d.target is not None:
             t = d.target
             self.milestones = tuple(

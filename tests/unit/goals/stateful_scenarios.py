@@ -116,12 +116,15 @@ def revisions(model: Model, now: datetime) -> list[dict[str, Any]]:
     if d.kind == "anti":
         other = "below" if d.comparator == "above" else "above"
         out += [{"threshold": 40.0}, {"threshold": 60.0}, {"recovery_threshold": 45.0}, {"recovery_threshold": 55.0}]
+        out += [{"window": w} for w in (None, "PT6H", "P1D")]  # the mean is taken again over the new window
         return [*out, {"comparator": other}, {"severity": "critical"}, {"target": 1.0}]
     b, t, current = model.baseline, d.target or 0.0, model.current()
     out += [{"target": b + (t - b) / 2}, {"target": b + 2 * (t - b)}, {"target": b}, {"baseline": b + (t - b) / 4}]
     if current is not None:
         out += [{"target": current}]  # one the value already meets (refused when it is the baseline)
     out += [{"threshold": 1.0}, {"deadline": now + DAY}]
+    if d.metric is not None:  # the other aggregation: the count starts again from the kept values
+        out += [{"metric": Metric(key="k", aggregation="latest" if d.metric.aggregation == "sum" else "sum")}]
     if d.start_at is not None:
         out += [{"start_at": d.start_at - 2 * DAY}, {"start_at": d.start_at + DAY}, {"deadline": d.start_at}]
     return out

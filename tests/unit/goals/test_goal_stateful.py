@@ -31,15 +31,24 @@ from goalstream_contracts.events import (
     MilestoneMissed,
 )
 from goalstream_goals.adapters import snapshots
-from goalstream_goals.domain.define import decide_archive, decide_plan, decide_revise, decide_set, decide_unlock
+from goalstream_goals.domain.define import (
+    decide_archive,
+    decide_plan,
+    decide_recounted,
+    decide_revise,
+    decide_set,
+    decide_unlock,
+)
 from goalstream_goals.domain.errors import DomainError
 from goalstream_goals.domain.goal import Goal, Measurement, evolve, fold
 from goalstream_goals.domain.ladder import Ladder, decide_ladder, decide_rung_achieved, evolve_ladder, fold_ladder
 from goalstream_goals.domain.measure import decide_measurement, decide_rollup
 from goalstream_goals.domain.timing import decide_time, next_due
+from goalstream_rules.recount import recounts
 from goalstream_rules.rollup import Child, RollupNumbers, rollup_numbers
 from tests.unit.goals.builders import DAY, T0, TOL, US
 from tests.unit.goals.stateful_model import (
+    DURATIONS,
     EPS,
     Model,
     Obs,
@@ -82,6 +91,7 @@ class GoalMachine(RuleBasedStateMachine):
         self.ladder: Ladder | None = None
         self.ladder_events: list[Payload] = []
         self.measurements = 0
+        self.series: list[Measurement] = []
         self.unborn: list[GoalSet] = []  # a parent's child, set later: a parent spends a while with no children
 
     @initialize(s=scenarios)
@@ -134,6 +144,7 @@ class GoalMachine(RuleBasedStateMachine):
         for k, lag in batch:
             self.measurements += 1
             m = Measurement(f"m{self.measurements}", "k", self.scenario.value(k), self.now - lag * HOUR)
+            self.series.append(m)  # the organisation's series keeps every value, bound or not
             # The service reaches every active goal bound to the metric, in goal id order; the others hear nothing.
             targets = [g for g in sorted(self.states) if self.states[g].active and self.models[g].definition.metric]
             for goal_id in sorted(set(self.states) - set(targets)):
@@ -181,8 +192,45 @@ class GoalMachine(RuleBasedStateMachine):
             [] if outcome == "unchanged" else [(GoalRevised, tuple(sorted(changed)))]
         )
         model.revised(changed)
-        if events:
+        if events and recounts(changed) and goal_id != "p":
+            self._recount(goal_id, events)
+        elif events:
             self._decided(goal_id, events, achieving_at=self.now)  # a revision that meets the target achieves now
+
+    def _recount(self, goal_id: str, revision: list[Payload]) -> None:
+        """A revision of what counts, wired as the service wires it: GoalRevised alone (the count is empty), then
+        the kept values decided again one by one, then the status they leave."""
+        model = self.models[goal_id]
+        assert [type(e) for e in revision] == [GoalRevised]
+        self._commit(goal_id, revision, False, False)
+        state = self.states[goal_id]
+        assert (state.current, state.latest_observed_at, state.window, state.by_deadline) == (None, None, (), None)
+        for m in self._kept(state):
+            self._measure(goal_id, m)
+        events = decide_recounted(self.states[goal_id], self.now, TOL)
+        self._commit(goal_id, events, *model.decide_status(self.now, TOL, achieving_at=self.now))
+
+    def _kept(self, goal: Goal) -> list[Measurement]:
+        """The kept values a goal folds when its count starts (docs/decisions.md, "Which values"), oldest first."""
+        d = goal.definition
+        if not goal.active or d.metric is None:
+            return []
+        later = d.ladder_id is not None and (d.rung_index or 1) > 1
+        since = d.start_at if later or d.metric.aggregation == "sum" else None
+        kept = sorted(
+            (
+                m
+                for m in self.series
+                if since is None or m.observed_at > since or (m.observed_at == since and not later)
+            ),
+            key=lambda m: m.observed_at,  # stable: of two observed at once, the one sent first
+        )
+        if d.window is None and d.metric.aggregation == "latest":
+            return kept[-1:]
+        if d.window is not None and kept:
+            start = kept[-1].observed_at - DURATIONS[d.window]
+            return [m for m in kept if m.observed_at >= start]
+        return kept
 
     @rule(data=st.data())
     def plan(self, data: st.DataObject) -> None:

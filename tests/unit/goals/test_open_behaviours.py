@@ -21,11 +21,11 @@ from goalstream_contracts.events import (
     MilestoneHit,
 )
 from goalstream_goals.domain.define import decide_plan, decide_revise, decide_set
-from goalstream_goals.domain.goal import Goal, fold
+from goalstream_goals.domain.goal import Goal, Measurement, fold
 from goalstream_goals.domain.measure import decide_rollup
 from goalstream_goals.domain.timing import decide_time, next_due
 from goalstream_tracking.domain.node import GoalNode, evolve_node
-from tests.unit.goals.builders import DAY, T0, TOL, anti_goal, hard_goal, measure, of_type, then
+from tests.unit.goals.builders import DAY, T0, TOL, anti_goal, hard_goal, measure, of_type, recount, then
 
 MINUTE = timedelta(minutes=1)
 
@@ -47,7 +47,6 @@ def tracked(goal: Goal, events: list[object]) -> GoalNode:
     [
         ({"deadline": T0 + 200 * DAY}, "on_track", 0.2),  # day 40 of 200: 30 % done, 20 % expected
         ({"deadline": T0 + 50 * DAY}, "off_track", 0.8),  # day 40 of 50
-        ({"start_at": T0 + 30 * DAY}, "on_track", 1 / 7),  # day 10 of 70 from the new start
     ],
 )
 def test_revising_the_span_recomputes_status_and_expected_progress(
@@ -62,29 +61,47 @@ def test_revising_the_span_recomputes_status_and_expected_progress(
     assert moved.expected_progress == pytest.approx(expected)
 
 
-def test_a_start_at_revision_keeps_a_sum_goals_total_until_the_series_re_sums_it() -> None:
-    """What goals can do without the values: the running total stays; status follows the new span."""
+def test_a_start_at_revision_recounts_and_takes_its_status_from_the_new_span() -> None:
+    """A gauge keeps its newest value through the recount; the status follows day 10 of 70 from the new start."""
+    goal = hard_goal(start_at=T0, deadline=T0 + 100 * DAY)
+    goal, _ = measure(goal, 30, T0 + DAY, T0 + 40 * DAY)
+    assert goal.status == "at_risk"
+    kept = [Measurement("m", "k", 30, T0 + DAY)]  # a gauge folds its newest value, whatever its start_at
+    goal, events = recount(goal, {"start_at": T0 + 30 * DAY}, kept, T0 + 40 * DAY)
+    assert [type(e) for e in events] == [GoalRevised, MeasurementRecorded, GoalStatusChanged]  # one move, no detour
+    (moved,) = of_type(events, GoalStatusChanged)
+    assert (moved.previous_status, moved.status) == ("at_risk", "on_track")
+    assert moved.expected_progress == pytest.approx(1 / 7)
+    assert goal.current == 30.0
+
+
+def test_moving_a_sum_goals_start_at_later_uncounts_the_values_before_it() -> None:
+    """The count starts again at the revision; the values kept from the new start are summed again."""
     goal = hard_goal(aggregation="sum", start_at=T0, deadline=T0 + 100 * DAY)
     goal, _ = measure(goal, 10, T0 + DAY, T0 + 40 * DAY, "early")
     goal, _ = measure(goal, 20, T0 + 35 * DAY, T0 + 40 * DAY, "late")
-    after = then(goal, decide_revise(goal, {"start_at": T0 + 30 * DAY}, T0 + 40 * DAY, TOL))
-    assert after.current == 30.0 and after.definition.start_at == T0 + 30 * DAY
+    assert goal.current == 30.0
+    emptied = then(goal, decide_revise(goal, {"start_at": T0 + 30 * DAY}, T0 + 40 * DAY, TOL))
+    assert (emptied.current, emptied.latest_observed_at, emptied.by_deadline) == (None, None, None)
+    kept = [Measurement("late", "k", 20, T0 + 35 * DAY)]  # observed at or after the new start
+    after, _ = recount(goal, {"start_at": T0 + 30 * DAY}, kept, T0 + 40 * DAY)
+    assert after.current == 20.0 and after.definition.start_at == T0 + 30 * DAY
     later, events = measure(after, 5, T0 + 20 * DAY, T0 + 41 * DAY, "before-the-new-start")
-    assert of_type(events, MeasurementRecorded)[0].counted is False and later.current == 30.0
+    assert of_type(events, MeasurementRecorded)[0].counted is False and later.current == 20.0
 
 
-def test_a_window_revision_applies_from_the_next_value() -> None:
-    """The mean does not move at the revision (no value arrived); the next value is averaged over the new window."""
+def test_a_window_revision_takes_the_mean_again_over_the_new_window() -> None:
+    """The mean is taken again over the kept values the new window holds, and the next value is averaged in it."""
     goal = anti_goal(comparator="above", threshold=50.0, window="PT2H")
     goal, _ = measure(goal, 10.0, T0, T0 + DAY, "a")
     goal, _ = measure(goal, 30.0, T0 + 90 * MINUTE, T0 + DAY, "b")
     assert goal.current == 20.0
-    events = decide_revise(goal, {"window": "PT1H"}, T0 + DAY, TOL)
-    assert [type(e) for e in events] == [GoalRevised]
-    goal = then(goal, events)
-    assert goal.current == 20.0
+    kept = [Measurement("b", "k", 30.0, T0 + 90 * MINUTE)]  # within an hour of the newest: not the 10 at 0:00
+    goal, events = recount(goal, {"window": "PT1H"}, kept, T0 + DAY)
+    assert [type(e) for e in events] == [GoalRevised, MeasurementRecorded]
+    assert goal.current == 30.0
     goal, _ = measure(goal, 40.0, T0 + 100 * MINUTE, T0 + DAY, "c")
-    assert goal.current == 35.0  # 30 and 40: the 10 at 0:00 is more than an hour older than the newest
+    assert goal.current == 35.0  # 30 and 40
 
 
 # -- a missed goal whose deadline is extended is live again ------------------------------------------------------

@@ -98,6 +98,8 @@ def test_a_counted_measurement_sets_current_progress_and_source() -> None:
         "source": "crm",
         "observed_at": T0.isoformat(),
         "value": 12_500,
+        "comment": None,
+        "confidence": None,
     }
 
 
@@ -116,6 +118,7 @@ def test_progress_is_raw_and_works_for_decreasing_targets() -> None:
 def test_a_check_in_is_named_as_one() -> None:
     node = one(hard("T1", target=10), measured("T1", 4, comment="on it", confidence=0.7))
     assert node.source is not None and node.source["kind"] == "check_in"
+    assert (node.source["comment"], node.source["confidence"]) == ("on it", 0.7)
 
 
 def test_an_uncounted_measurement_changes_only_the_version() -> None:

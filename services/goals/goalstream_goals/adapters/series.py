@@ -65,24 +65,21 @@ async def newest(
     since: datetime | None,
     strictly: bool,
     limit: int,
-    exclude: set[str],
 ) -> list[Kept]:
     """Up to `limit` values of the metric a goal may fold (untargeted or aimed at it), newest first.
 
-    `since`: only values observed at or after it (`strictly`: after it); `exclude`: ids left out.
+    `since`: only values observed at or after it (`strictly`: after it).
     """
     rows = await conn.fetch(
         "SELECT measurement_id, value, observed_at, source, comment, confidence, goal_id, position"
         " FROM measurement_series WHERE org_id = $1 AND metric_key = $2 AND (goal_id IS NULL OR goal_id = $3)"
         " AND ($4::timestamptz IS NULL OR observed_at > $4 OR (NOT $5 AND observed_at = $4))"
-        " AND NOT (measurement_id = ANY($6::text[]))"
-        " ORDER BY observed_at DESC, position DESC LIMIT $7",
+        " ORDER BY observed_at DESC, position DESC LIMIT $6",
         org_id,
         metric,
         goal_id,
         since,
         strictly,
-        list(exclude),
         limit,
     )
     return [
@@ -101,14 +98,3 @@ async def newest(
         )
         for r in rows
     ]
-
-
-async def counted(conn: Connection, org_id: str, goal_id: str) -> set[str]:
-    """The ids of the measurements a goal counted already (its stream's counted MeasurementRecorded)."""
-    rows = await conn.fetch(
-        "SELECT payload->>'measurement_id' AS measurement_id FROM events WHERE org_id = $1 AND stream_id = $2"
-        " AND event_type = 'MeasurementRecorded' AND coalesce((payload->>'counted')::boolean, true)",
-        org_id,
-        goal_id,
-    )
-    return {r["measurement_id"] for r in rows}

@@ -13,7 +13,9 @@ from pydantic import TypeAdapter
 from goalstream_goals.domain.goal import Goal
 from goalstream_runtime.db import Connection
 
-FORMAT = 1  # raise when the Goal state's shape changes
+# Raise when the Goal state's shape, or what `evolve` makes of an event, changes. 2: a revision of what counts
+# empties the running aggregate (goalstream_rules.recount), so older snapshots would not equal a replay.
+FORMAT = 2
 EVERY = 50  # events between snapshots
 
 _GOAL = TypeAdapter(Goal)

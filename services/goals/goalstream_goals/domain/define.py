@@ -17,6 +17,7 @@ from goalstream_goals.domain.goal import Goal
 from goalstream_goals.domain.status import milestone_hits, status_events, then
 from goalstream_rules.errors import RuleError
 from goalstream_rules.plan import backward_milestones, checkpoint_milestones
+from goalstream_rules.recount import recounts
 from goalstream_rules.status import Tolerances
 
 HARD_ONLY = ("target", "deadline", "rollup")
@@ -111,8 +112,19 @@ def decide_revise(goal: Goal, changes: dict[str, Any], now: datetime, tolerances
         raise DomainError(exc.errors()[0]["msg"], str(location[0]) if location else None) from exc
     validate(checked)
     event = GoalRevised(goal_id=goal.goal_id, changed=changed, **{n: values[n] for n in changed})
+    if recounts(changed):
+        # The count starts again: the status waits for the kept values (`decide_recounted`), or it would report
+        # the empty count in between (a goal on track told "off track", then "on track" again).
+        return [event]
     # A new target (or baseline) the value already meets achieves the goal now, if the deadline has not passed.
     return [event, *_own_status(then(goal, [event]), now, tolerances, observed_at=now)]
+
+
+def decide_recounted(goal: Goal, now: datetime, tolerances: Tolerances) -> list[Payload]:
+    """The status of a goal revised onto what counts (`goalstream_rules.recount`) once the service has refolded
+    the values kept for its new definition: each refolded value was decided as a live one (achieving the goal at
+    its observed time), so this reports only what they left undecided, such as a band when none was refolded."""
+    return _own_status(goal, now, tolerances, observed_at=now)
 
 
 def decide_archive(goal: Goal, reason: str | None) -> list[Payload]:

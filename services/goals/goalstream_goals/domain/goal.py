@@ -27,6 +27,7 @@ from goalstream_goals.domain.errors import DomainError
 from goalstream_rules.anti import window_values
 from goalstream_rules.plan import milestone_target
 from goalstream_rules.progress import progress
+from goalstream_rules.recount import recounts
 from goalstream_rules.status import missed_after
 
 __all__ = ["DomainError", "Goal", "Measurement", "evolve", "fold"]
@@ -164,10 +165,17 @@ def _revised(state: Goal, event: GoalRevised) -> Goal:
     - a new baseline or target: the plan's milestones keep their fractions, their targets are worked out again;
     - a deadline that now lies after every counted observation: all of them were observed by it, so they all
       count towards achieving the goal (a deadline moved before some of them keeps the old count: only the
-      measurement series could say which values were observed by it).
+      measurement series could say which values were observed by it);
+    - a new metric, start_at or window (`goalstream_rules.recount`): the running aggregate starts again, empty;
+      the service refolds the kept values for the new definition right after, in the same transaction. Status,
+      achievement and milestones already hit are facts that happened: they stay.
     """
     definition = state.definition.model_copy(update={name: getattr(event, name) for name in event.changed})
     state = replace(state, definition=definition)
+    if recounts(event.changed):
+        state = replace(
+            state, current=None, latest_observed_at=None, window=(), by_deadline=None, by_deadline_observed_at=None
+        )
     if {"baseline", "target"} & set(event.changed) and definition.target is not None:
         baseline, target = state.baseline, definition.target
         milestones = tuple(

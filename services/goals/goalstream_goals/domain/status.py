@@ -9,7 +9,7 @@ from goalstream_contracts.common import GoalStatus
 from goalstream_contracts.events import GoalAchieved, GoalMissed, GoalStatusChanged, MilestoneHit
 from goalstream_goals.domain.goal import Goal, evolve
 from goalstream_rules.expected import expected_progress
-from goalstream_rules.progress import progress, reached, value_at
+from goalstream_rules.progress import goal_value, progress, reached
 from goalstream_rules.status import Tolerances, status_for
 
 
@@ -40,10 +40,12 @@ def status_events(
     if d.target is None or d.start_at is None or d.deadline is None:
         return []
     expected = expected_progress(now, d.start_at, d.deadline, goal.plan)
-    value = goal.current if goal.current is not None else goal.baseline
-    if d.metric is not None:  # measured: only what was observed by the deadline can achieve it
+    measured = d.metric is not None
+    if measured:  # only what was observed by the deadline can achieve it
         value = goal.by_deadline if goal.by_deadline is not None else goal.baseline
-    achieved_progress = progress(value, goal.baseline, d.target) if d.metric is not None else raw
+    else:  # a rolled-up parent: its `sum` total, or the value its rollup progress stands for
+        value = goal_value(goal.current, raw, goal.baseline, d.target)
+    achieved_progress = progress(value, goal.baseline, d.target) if measured else raw
     achieving = worst == "achieved" if worst is not None else reached(achieved_progress)
     if achieving and observed_at is not None and observed_at <= d.deadline:
         return [
@@ -62,7 +64,8 @@ def status_events(
     if goal.missed and now >= d.deadline:
         return []  # missed for good; a missed goal whose deadline was extended past now is live again (below)
     if now >= d.deadline:
-        missed = GoalMissed(goal_id=d.goal_id, value=goal.current, target=d.target, progress=raw, deadline=d.deadline)
+        at_deadline = goal.current if measured else value  # a parent's value as it stands, like GoalAchieved's
+        missed = GoalMissed(goal_id=d.goal_id, value=at_deadline, target=d.target, progress=raw, deadline=d.deadline)
         if goal.status == "missed":  # a `worst` parent already shows its missed child's status: no change to report
             return [missed]
         return [
@@ -90,9 +93,7 @@ def milestone_hits(goal: Goal, hit_at: datetime, *, raw: float | None = None) ->
     target = goal.definition.target
     if raw is None or target is None:
         return []
-    # A measured goal's value is its own; a rolled-up parent's is its `sum` total, or the value its progress stands
-    # for (a weighted_mean or worst parent has no value of its own).
-    value = goal.current if goal.current is not None else value_at(raw, goal.baseline, target)
+    value = goal_value(goal.current, raw, goal.baseline, target)
     return [
         MilestoneHit(
             goal_id=goal.goal_id,

@@ -17,18 +17,23 @@ from goalstream_contracts.events import GoalRevised, GoalSet
 from goalstream_goals.adapters import event_store, metric_list, nodes, organisations
 from goalstream_goals.adapters.event_store import ConcurrencyError
 from goalstream_goals.adapters.metric_list import MetricSummary
-from goalstream_goals.domain.define import decide_archive, decide_plan, decide_revise, decide_set
+from goalstream_goals.domain.define import (
+    decide_archive,
+    decide_plan,
+    decide_recounted,
+    decide_revise,
+    decide_set,
+)
 from goalstream_goals.domain.errors import DomainError
 from goalstream_goals.domain.goal import Goal
 from goalstream_goals.service_layer import idempotency
 from goalstream_goals.service_layer.goal_cache import GoalCache
 from goalstream_goals.service_layer.series_fold import fold_series
 from goalstream_goals.service_layer.unit_of_work import NotFound, Session
+from goalstream_rules.recount import recounts
 
 Clock = Callable[[], datetime]
 IDEMPOTENCY_NAMESPACE = uuid.UUID("5f0c1d2e-8c59-4a8e-9d0a-6b1f3c2d4e5f")
-# A revision of these changes which kept values the goal's window holds: it folds those it has not counted.
-REFOLD = frozenset({"metric", "start_at", "window"})
 
 __all__ = ["Clock", "ConcurrencyError", "GoalRecord", "GoalsService", "NotFound"]
 
@@ -96,8 +101,11 @@ class GoalsService:
                 await _check_links(s, goal_id, changes.get("parent_id"), changes.get("guards"))
             events = decide_revise(goal, changes, s.now, s.tolerances)
             revised = await s.commit(goal, events)
-            if any(isinstance(e, GoalRevised) and REFOLD.intersection(e.changed) for e in events):
-                await fold_series(s, revised, recount=True)  # the kept values it has not counted yet
+            if any(isinstance(e, GoalRevised) and recounts(e.changed) for e in events):
+                # The revision emptied the goal's count: it counts again the values kept for its new definition,
+                # then takes the status they leave it with.
+                refolded = await fold_series(s, revised)
+                await s.commit(refolded, decide_recounted(refolded, s.now, s.tolerances))
         return await self.get_goal(org_id, goal_id)
 
     async def archive_goal(

@@ -5,6 +5,8 @@ measurement arriving now goes through, in the transaction of the event that star
 goal reads as if every value had arrived after it. Which values: a `sum` goal's observed at or after
 `start_at`, a `latest` gauge's newest, a window's those within its span of the newest; a later ladder
 rung's only those observed strictly after its unlock. Check-ins aimed at another goal never fold.
+A revision onto another metric, start_at or window has emptied the goal's count (`goalstream_rules.recount`),
+so it folds them all again, as a new goal would: moving a `sum` goal's start_at later uncounts what lies before it.
 """
 
 from __future__ import annotations
@@ -27,24 +29,23 @@ if TYPE_CHECKING:
 FOLD_CAP = 10_000
 
 
-async def fold_series(s: Session, goal: Goal, *, cause: uuid.UUID | None = None, recount: bool = False) -> Goal:
-    """Decide the kept values the goal's window holds; `recount` (a revision): skip those it counted already."""
+async def fold_series(s: Session, goal: Goal, *, cause: uuid.UUID | None = None) -> Goal:
+    """Decide the kept values the goal's window holds. The goal's count is empty: it is new, a rung just unlocked,
+    or revised onto what counts (`goalstream_rules.recount`), which starts its count again."""
     d = goal.definition
     if not goal.active or d.metric is None:
         return goal
     later_rung = d.ladder_id is not None and (d.rung_index or 1) > 1
     since = d.start_at if later_rung or d.metric.aggregation == "sum" else None
     limit = 1 if d.window is None and d.metric.aggregation == "latest" else FOLD_CAP
-    counted = await series.counted(s.conn, s.org_id, goal.goal_id) if recount else set()
     stored = await series.newest(
-        s.conn, s.org_id, d.metric.key, goal.goal_id, since=since, strictly=later_rung, limit=limit, exclude=counted
+        s.conn, s.org_id, d.metric.key, goal.goal_id, since=since, strictly=later_rung, limit=limit
     )
     held = [
         k
         for k in s.held  # this batch's values decided so far, not written yet
         if k.measurement.metric == d.metric.key
         and k.goal_id in (None, goal.goal_id)
-        and k.measurement.measurement_id not in counted
         and (
             since is None
             or k.measurement.observed_at > since

@@ -23,6 +23,7 @@ from goalstream_contracts.events import (
 )
 from goalstream_rules.plan import milestone_target
 from goalstream_rules.progress import progress
+from goalstream_rules.recount import recounts
 from goalstream_rules.status import missed_after
 
 STATUSES = ("on_track", "at_risk", "off_track", "achieved", "missed")
@@ -122,12 +123,16 @@ def evolve_node(node: GoalNode | None, event: Payload, occurred_at: datetime, or
                 "source": event.source,
                 "observed_at": event.observed_at.isoformat(),
                 "value": event.value,
+                "comment": event.comment,
+                "confidence": event.confidence,
             }
             return _own_progress(replace(node, current=event.current_value, source=source))
         case GoalRevised():
             changed = event.model_dump(mode="json", include=set(event.changed))
             definition = {k: v for k, v in {**node.definition, **changed}.items() if v is not None}
             node = _replanned(node, definition) if {"baseline", "target"} & set(event.changed) else node
+            if recounts(event.changed):  # goals starts the count again: its refolded values follow this event
+                node = replace(node, current=None, source=None)
             return _own_progress(replace(node, definition=definition, title=definition.get("title", node.title)))
         case GoalStatusChanged():
             return replace(node, status=event.status, missed=missed_after(node.missed, event.status))

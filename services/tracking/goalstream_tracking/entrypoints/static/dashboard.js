@@ -45,11 +45,14 @@ async function problem(response) {
   }
 }
 
-// Where the goal's number came from: a measurement or check-in (and the source its sender named), or a rollup.
+// Where the goal's number came from: a measurement or check-in (the source its sender named, a check-in's
+// comment), or a rollup.
 function origin(source) {
   if (!source) return "";
-  const label = SOURCE_LABEL.get(source.kind) ?? "";
-  return source.source ? `${label} · ${source.source}` : label;
+  const parts = [SOURCE_LABEL.get(source.kind) ?? ""];
+  if (source.source) parts.push(source.source);
+  if (source.comment) parts.push(`“${source.comment}”`);
+  return parts.join(" · ");
 }
 
 function row(goal, depth) {
