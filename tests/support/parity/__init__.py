@@ -1,0 +1,1 @@
+"""The goals/tracking parity test's parts: draws, the organisation script, its runner, snapshot, checks, reference."""

@@ -1,0 +1,81 @@
+"""One example end to end: a new organisation, its script sent to goals, one consistent reading of both
+services and the topic, and every check's problems (empty lists: they agree)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+from tests.support.parity.expectations import rollup_problems, rung_problems, value_problems
+from tests.support.parity.lifecycle import lifecycle_problems
+from tests.support.parity.parity import goal_problems, ladder_problems
+from tests.support.parity.platform import ParityPlatform, new_organisation
+from tests.support.parity.runner import Runner
+from tests.support.parity.script import Script, Send
+from tests.support.parity.snapshot import settle
+from tests.support.parity.topic import TopicReader
+
+
+@dataclass
+class Outcome:
+    goals: list[str]  # goals' view of a goal differs from tracking's
+    ladders: list[str]  # goals' view of a ladder differs from tracking's
+    lifecycle: list[str]  # the events on the topic disagree with the read models
+    values: list[str]  # a measured goal's value is not what its readings make it
+    rungs: list[str]  # a ladder's unlock or rung values are not what its readings make them
+    rollups: list[str]  # a parent's numbers are not what its children make them
+
+
+@dataclass
+class Stats:
+    examples: int = 0
+    goals: int = 0
+    ladders: int = 0
+    readings: int = 0
+    seconds: float = 0.0
+    events: Counter[str] = field(default_factory=Counter)
+    failing: Counter[str] = field(default_factory=Counter)  # examples with problems, by check
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.events.items()))
+        failing = ", ".join(f"{k} {n}" for k, n in sorted(self.failing.items())) or "none"
+        return (
+            f"parity: {self.examples} organisations in {self.seconds:.1f}s ({self.goals} goals, {self.ladders} "
+            f"ladders, {self.readings} readings); events on the topic: {kinds}; examples with problems: {failing}"
+        )
+
+
+async def run_example(platform: ParityPlatform, script: Script, stats: Stats) -> Outcome:
+    started = time.monotonic()
+    org_id, auth = await new_organisation(platform)
+    base = datetime.now(UTC).replace(microsecond=0)
+    async with (
+        httpx.AsyncClient(base_url=platform.goals_url, headers=auth, timeout=60) as goals,
+        httpx.AsyncClient(base_url=platform.tracking_url, headers=auth, timeout=60) as tracking,
+        TopicReader(platform.kafka_bootstrap, org_id) as reader,
+    ):
+        runner = Runner(goals, base)
+        await runner.run(script)
+        rejected = [r for reply in runner.replies for r in reply["results"] if r["status"] == "rejected"]
+        assert not rejected, f"the script sent readings goals refused: {rejected}"  # the script is valid by design
+        snap = await settle(goals, tracking, reader, runner.ids, runner.ladder_ids)
+    outcome = Outcome(
+        goal_problems(snap),
+        ladder_problems(snap),
+        lifecycle_problems(snap),
+        value_problems(script, snap),
+        rung_problems(script, snap, base),
+        rollup_problems(script, snap),
+    )
+    stats.examples += 1
+    stats.goals += len(runner.ids)
+    stats.ladders += len(runner.ladder_ids)
+    stats.readings += sum(len(s.readings) for s in script.steps if isinstance(s, Send))
+    stats.events.update(e.event_type for events in snap.events.values() for e in events)
+    stats.failing.update(name for name, found in vars(outcome).items() if found)
+    stats.seconds += time.monotonic() - started
+    return outcome

@@ -1,0 +1,70 @@
+"""The reference (reference.py, rollups.py) against both services' final numbers: one list of problems per rule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from goalstream_contracts.events import LadderRungUnlocked
+from tests.support.parity.reference import aggregate, climb, counted
+from tests.support.parity.rollups import Tree
+from tests.support.parity.script import Script
+from tests.support.parity.snapshot import Snapshot
+
+
+def same(a: float | None, b: float | None) -> bool:
+    """Equal numbers, up to float summation order."""
+    if a is None or b is None:
+        return a is b
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def _shown(snap: Snapshot, ref: str, name: str) -> tuple[Any, Any]:
+    return snap.goals[ref][name], snap.tracking[ref][name]
+
+
+def _differs(ref: str, name: str, expected: float | None, shown: tuple[Any, Any], why: str) -> list[str]:
+    if same(shown[0], expected) and same(shown[1], expected):
+        return []
+    return [f"{ref} {name}: goals {shown[0]}, tracking {shown[1]}, expected {expected} ({why})"]
+
+
+def value_problems(script: Script, snap: Snapshot) -> list[str]:
+    """Measured goals (not ladder rungs): every accepted reading of the metric counts, once."""
+    problems: list[str] = []
+    for ref, g in script.goals.items():
+        if g.metric is not None:
+            readings = counted(script, g)
+            why = f"{g.aggregation}{' window ' + g.window if g.window else ''} of {[r.id for r in readings]}"
+            expected = aggregate(readings, g.aggregation, g.window)
+            problems += _differs(ref, "current_value", expected, _shown(snap, ref, "current_value"), why)
+    return problems
+
+
+def rung_problems(script: Script, snap: Snapshot, base: datetime) -> list[str]:
+    problems: list[str] = []
+    for lref, ladder in script.ladders.items():
+        c = climb(script, ladder)
+        first, second = ladder.rungs
+        problems += _differs(first, "current_value", c.first, _shown(snap, first, "current_value"), "rung 1")
+        unlocks = [e.payload for e in snap.events[snap.ladder_ids[lref]] if isinstance(e.payload, LadderRungUnlocked)]
+        expected_at = None if c.unlocked_at is None else base + c.unlocked_at
+        if [u.unlocked_at for u in unlocks] != ([] if expected_at is None else [expected_at]):
+            problems.append(f"{lref} unlocked rung 2 at {[u.unlocked_at for u in unlocks]}, expected {expected_at}")
+        why = f"rung 2: every {ladder.metric} reading observed after the unlock at {expected_at}"
+        problems += _differs(second, "current_value", c.second, _shown(snap, second, "current_value"), why)
+    return problems
+
+
+def rollup_problems(script: Script, snap: Snapshot) -> list[str]:
+    """Rolled-up parents, from their children's values as goals shows them."""
+    tree = Tree.of(script, {ref: snap.goals[ref]["current_value"] for ref in script.goals})
+    problems: list[str] = []
+    for ref in tree.rolled_up():
+        progress, total = tree.rollup(ref)
+        kids = [f"{k.ref} w={k.weight:g} p={tree.progress(k.ref):.4g}" for k in tree.children(ref)]
+        why = f"{tree.goals[ref].rollup} of {kids}"
+        problems += _differs(ref, "progress", progress, _shown(snap, ref, "progress"), why)
+        if total is not None:
+            problems += _differs(ref, "current_value", total, _shown(snap, ref, "current_value"), why)
+    return problems
