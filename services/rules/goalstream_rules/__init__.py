@@ -6,11 +6,12 @@ Pure functions and frozen dataclasses over the standard library and the literal 
 
 - `progress`: raw progress, clamping, the EPSILON "reached" test, a goal's value (a parent's from its progress)
 - `recount`: which revisions restart a goal's count from its kept values
+- `counting`: which observed values a goal counts (from `start_at`, after a rung's unlock)
 - `expected`: expected progress, linear or through a plan's points
 - `status`: status bands with an organisation's tolerances, and when time alone next moves them
-- `rollup`: a parent's numbers from its children (weighted_mean, sum, worst) and the worst-status order
+- `rollup`: a parent's numbers from its children (weighted_mean, sum, worst), the worst-status order, a level's mean
 - `ladder`: a ladder's progress
-- `anti`: an anti-goal's breach and recovery (hysteresis) and its window mean
+- `anti`: an anti-goal's breach and recovery (hysteresis), its window and the window mean
 - `plan`: milestone due times and targets (n equal steps, or checkpoints as fractions)
 - `checkin`: when a check-in cadence has lapsed
 """

@@ -17,12 +17,24 @@ def recovered(comparator: Comparator, recovery_threshold: float, value: float) -
     return value <= recovery_threshold if comparator == "above" else value >= recovery_threshold
 
 
+def safe_recovery(comparator: Comparator, threshold: float, recovery_threshold: float) -> bool:
+    """A recovery threshold must lie on the safe side of the threshold (at or below it for `above`, at or above it
+    for `below`), or a value could open a breach and end it at once."""
+    return recovery_threshold <= threshold if comparator == "above" else recovery_threshold >= threshold
+
+
+def in_window(observed_at: datetime, newest: datetime, window: timedelta) -> bool:
+    """Is a value observed then inside the window that ends at the newest observation? The window is
+    (newest - window, newest]: a value observed exactly `window` before the newest has left it."""
+    return observed_at > newest - window
+
+
 def window_values(values: Sequence[tuple[datetime, float]], window: timedelta) -> tuple[tuple[datetime, float], ...]:
-    """The values observed within `window` of the newest observation, oldest first."""
+    """The values observed within `window` of the newest observation (`in_window`), oldest first."""
     if not values:
         return ()
     newest = max(t for t, _ in values)
-    return tuple(sorted((t, v) for t, v in values if t > newest - window))
+    return tuple(sorted((t, v) for t, v in values if in_window(t, newest, window)))
 
 
 def mean(values: Sequence[tuple[datetime, float]]) -> float:

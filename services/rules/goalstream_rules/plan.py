@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from goalstream_rules.errors import RuleError
+from goalstream_rules.progress import progress
 
 MAX_MILESTONES = 366
 
@@ -54,7 +55,7 @@ def checkpoint_milestones(
     for k, (due, value) in enumerate(sorted(checkpoints), start=1):
         if not start_at < due <= deadline:
             raise RuleError(f"checkpoint {k} is due outside the goal's span (start_at, deadline]", "checkpoints")
-        fraction = (value - baseline) / (target - baseline)
+        fraction = progress(value, baseline, target)
         if not previous < fraction <= 1.0 + 1e-12:
             raise RuleError(
                 f"checkpoint {k} must move further from the baseline than the one before and not pass the target",

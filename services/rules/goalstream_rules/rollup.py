@@ -9,7 +9,7 @@ nothing to say about the worst and is left out of it (its progress still counts 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from goalstream_contracts.common import GoalStatus, Rollup
@@ -77,3 +77,10 @@ def rollup_numbers(
     mean = weighted_mean(children)
     worst = worst_status(children) if rollup == "worst" else None
     return RollupNumbers(0.0 if mean is None else mean, None, worst)
+
+
+def level_mean(progresses: Iterable[float | None]) -> float | None:
+    """A level's summary (every goal at a level, no weights): the mean of the clamped progress of the goals that
+    have progress; None when none has."""
+    shares = [clamp01(p) for p in progresses if p is not None]
+    return sum(shares) / len(shares) if shares else None

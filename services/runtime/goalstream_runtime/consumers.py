@@ -34,8 +34,8 @@ __all__ = [
     "Apply",
     "ApplyBatch",
     "Rejected",
+    "batch_subscriber",
     "consume_batch",
-    "dead_letter",
     "dead_letter_record",
     "lenient_parser",
     "subscribe",
@@ -77,6 +77,30 @@ async def lenient_parser(records: Any, original: Callable[[Any], Awaitable[Any]]
     return parsed
 
 
+def batch_subscriber(
+    broker: KafkaBroker, topic: str, group_id: str, title: str
+) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+    """The decorator every consumer registers its batch handler with: polls of up to `MAX_RECORDS`, offsets
+    committed only after the handler returns (NACK_ON_ERROR), raw bodies (decoding is ours) and lenient headers.
+    Every `goalstream_messages_consumed_total` series of the group exists from the start, at 0."""
+    for outcome in metrics.OUTCOMES:
+        metrics.MESSAGES.labels(topic, group_id, outcome)
+    return broker.subscriber(
+        topic,
+        group_id=group_id,
+        batch=True,
+        max_records=MAX_RECORDS,
+        batch_timeout_ms=BATCH_TIMEOUT_MS,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        auto_offset_reset="earliest",
+        decoder=_raw_body,
+        parser=lenient_parser,
+        title=title,
+        session_timeout_ms=SESSION_TIMEOUT_MS,
+        heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
+    )
+
+
 def subscribe(
     broker: KafkaBroker,
     topic: str,
@@ -97,23 +121,8 @@ def subscribe(
     processed markers, unless `owns_marker`: then it is an `ApplyBatch` that opens its own
     transaction and writes its own markers (tracking's read-model generations).
     """
-    for outcome in metrics.OUTCOMES:
-        metrics.MESSAGES.labels(topic, group_id, outcome)  # every series exists from the start, at 0
 
-    @broker.subscriber(
-        topic,
-        group_id=group_id,
-        batch=True,
-        max_records=MAX_RECORDS,
-        batch_timeout_ms=BATCH_TIMEOUT_MS,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        auto_offset_reset="earliest",
-        decoder=_raw_body,
-        parser=lenient_parser,
-        title=f"{group_id}:{topic}",
-        session_timeout_ms=SESSION_TIMEOUT_MS,
-        heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
-    )
+    @batch_subscriber(broker, topic, group_id, f"{group_id}:{topic}")
     async def handle(bodies: list[bytes], msg: KafkaMessage) -> None:
         async def apply_items(items: list[Item]) -> None:
             live = [item for item in items if item.envelope is not None]
@@ -169,13 +178,6 @@ async def consume_batch(
         raise
     finally:
         consumer_batch.finish(items, topic, group_id, time.perf_counter() - started)
-
-
-async def dead_letter(broker: KafkaBroker, msg: KafkaMessage, reason: str, *, consumer: str) -> None:
-    """`dead_letter_record` for a message of one record."""
-    record = msg.raw_message
-    assert not isinstance(record, tuple)
-    await dead_letter_record(broker, record, reason, consumer=consumer)
 
 
 async def dead_letter_record(

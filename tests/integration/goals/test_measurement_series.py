@@ -13,6 +13,7 @@ from goalstream_goals.domain.goal import Measurement
 from goalstream_goals.service_layer import ladders
 from goalstream_goals.service_layer.ladders import LadderRecord
 from goalstream_goals.service_layer.measurements import BatchResult, record_measurements
+from goalstream_rules.anti import mean, window_values
 from tests.integration.goals.conftest import Goals
 
 
@@ -121,6 +122,34 @@ async def test_sum_latest_and_window_goals_fold_their_own_values(goals: Goals) -
     window_types = await goals.types(window.goal.goal_id)
     assert window_types.count("AntiGoalBreached") == window_types.count("AntiGoalRecovered") == 1
     assert (await goals.get(other.goal.goal_id)).current == 4  # the check-in at -2.5 days is older than -1
+
+
+async def test_a_window_folds_what_its_rule_holds_at_the_boundary(goals: Goals) -> None:
+    """The window is (newest - window, newest] (`goalstream_rules.anti.in_window`): a kept value observed exactly one
+    window before the newest is out of it when a goal folds the series, as it is when values arrive one by one."""
+    metric = f"edge.{uuid.uuid4().hex[:6]}"
+    await send(goals, item(metric, 100, goals.at(-2)), item(metric, 1, goals.at(-1)))
+    anti = await goals.create(kind="anti", metric={"key": metric}, comparator="above", threshold=50, window="P1D")
+    kept = [(goals.at(-2), 100.0), (goals.at(-1), 1.0)]
+    assert anti.current == mean(window_values(kept, timedelta(days=1))) == 1
+    assert "AntiGoalBreached" not in await goals.types(anti.goal.goal_id)  # 100 alone would have opened a breach
+
+
+async def test_the_fold_reads_the_series_by_the_counting_rule_at_its_bounds(goals: Goals) -> None:
+    """`series.newest` filters in SQL what `goalstream_rules.counting.Since.admits` says: a `sum` goal counts a kept
+    value observed exactly at its start_at; a later rung does not count one observed exactly at its unlock."""
+    metric = f"bound.{uuid.uuid4().hex[:6]}"
+    await send(goals, item(metric, 5, goals.at(1)), item(metric, 2, goals.at(0.5)))
+    sums = await goals.create(
+        metric={"key": metric, "aggregation": "sum"}, target=50, start_at=goals.at(1), deadline=goals.at(10)
+    )
+    assert sums.current == 5
+    ladder_id = await ladder(goals, metric, {"target": 24}, {"target": 35})
+    await send(goals, item(metric, 24, goals.at(1)))  # as new as the kept 5, so it replaces it: rung 1 achieved
+    record = await read(goals, ladder_id)
+    assert record.rungs[1].definition.start_at == goals.at(1)
+    assert record.rungs[1].current is None  # the kept 5 at the unlock's very time is not after it: not even folded
+    assert "MeasurementRecorded" not in await goals.types(record.rungs[1].goal_id)
 
 
 async def test_duplicates_never_count_twice(goals: Goals) -> None:

@@ -99,3 +99,20 @@ def recount(
         goal, events = then(goal, decided), [*events, *decided]
     status = decide_recounted(goal, now, TOL)
     return then(goal, status), [*events, *status]
+
+
+def rolled_up_parent(rollup: str) -> Goal:
+    """A parent without a metric (baseline 100, target 200, over 90 days from T0), rolled up by `rollup`."""
+    d = GoalSet(
+        goal_id="p",
+        kind="hard",
+        title="p",
+        rollup=rollup,  # type: ignore[arg-type]
+        baseline=100.0,
+        target=200.0,
+        start_at=T0,
+        deadline=T0 + 90 * DAY,
+    )
+    goal = fold(decide_set(d, T0, TOL))
+    assert goal is not None
+    return goal

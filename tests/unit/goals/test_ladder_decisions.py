@@ -11,7 +11,13 @@ from goalstream_contracts.events import GoalRevised, GoalSet, LadderRungUnlocked
 from goalstream_goals.domain.define import decide_set, decide_unlock
 from goalstream_goals.domain.errors import DomainError
 from goalstream_goals.domain.goal import fold
-from goalstream_goals.domain.ladder import decide_ladder, decide_rung_achieved, evolve_ladder, fold_ladder
+from goalstream_goals.domain.ladder import (
+    check_rung_deadlines,
+    decide_ladder,
+    decide_rung_achieved,
+    evolve_ladder,
+    fold_ladder,
+)
 from tests.unit.goals.builders import DAY, T0, TOL, US, measure, of_type, then
 
 
@@ -71,3 +77,10 @@ def test_a_later_rung_counts_only_what_is_observed_after_it_unlocks() -> None:
     assert of_type(recorded, MeasurementRecorded)[0].counted is False and goal.current is None
     goal, recorded = measure(goal, 7.0, unlocked_at + US, unlocked_at + DAY, "after")
     assert of_type(recorded, MeasurementRecorded)[0].counted is True and goal.current == 7.0
+
+
+def test_rung_deadlines_may_repeat_but_never_go_back() -> None:
+    check_rung_deadlines([T0, T0, None, T0 + DAY])  # the same deadline twice is in order; a missing one is skipped
+    with pytest.raises(DomainError) as refused:
+        check_rung_deadlines([T0, T0 + 2 * DAY, T0 + DAY])
+    assert refused.value.field == "rungs.2.deadline"

@@ -15,7 +15,6 @@ from goalstream_contracts.events import (
     GoalAchieved,
     GoalMissed,
     GoalRevised,
-    GoalSet,
     GoalStatusChanged,
     MeasurementRecorded,
     MilestoneHit,
@@ -25,7 +24,18 @@ from goalstream_goals.domain.goal import Goal, Measurement, fold
 from goalstream_goals.domain.measure import decide_rollup
 from goalstream_goals.domain.timing import decide_time, next_due
 from goalstream_tracking.domain.node import GoalNode, evolve_node
-from tests.unit.goals.builders import DAY, T0, TOL, anti_goal, hard_goal, measure, of_type, recount, then
+from tests.unit.goals.builders import (
+    DAY,
+    T0,
+    TOL,
+    anti_goal,
+    hard_goal,
+    measure,
+    of_type,
+    recount,
+    rolled_up_parent,
+    then,
+)
 
 MINUTE = timedelta(minutes=1)
 
@@ -178,18 +188,7 @@ def test_an_older_gauge_value_is_recorded_but_not_counted_on_either_side() -> No
 
 
 def _planned_parent(rollup: str) -> Goal:
-    d = GoalSet(
-        goal_id="p",
-        kind="hard",
-        title="p",
-        rollup=rollup,  # type: ignore[arg-type]
-        baseline=100.0,
-        target=200.0,
-        start_at=T0,
-        deadline=T0 + 90 * DAY,
-    )
-    goal = fold(decide_set(d, T0, TOL))
-    assert goal is not None
+    goal = rolled_up_parent(rollup)
     return then(goal, decide_plan(goal, T0, TOL, milestones=2))
 
 

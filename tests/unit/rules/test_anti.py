@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from goalstream_contracts.common import Comparator
-from goalstream_rules.anti import in_breach, mean, recovered, window_values
+from goalstream_rules.anti import in_breach, in_window, mean, recovered, safe_recovery, window_values
 from tests.unit.rules.helpers import T0
 
 MINUTE = timedelta(minutes=1)
@@ -32,6 +32,7 @@ def test_a_value_in_breach_is_never_recovered(
 ) -> None:
     """With the recovery threshold on the safe side, a value cannot open a breach and end one at once."""
     recovery = threshold - margin if comparator == "above" else threshold + margin
+    assert safe_recovery(comparator, threshold, recovery)
     breach = in_breach(comparator, threshold, value)
     assert not (breach and recovered(comparator, recovery, value))
     assert breach == (value > threshold if comparator == "above" else value < threshold)
@@ -43,3 +44,16 @@ def test_window_helpers() -> None:
     assert kept == ((T0 + 30 * MINUTE, 2.0), (T0 + 50 * MINUTE, 4.0))  # oldest first, the 0:00 value is out
     assert mean(kept) == 3.0
     assert window_values([], timedelta(hours=1)) == ()
+
+
+def test_the_window_is_open_at_its_start_and_closed_at_the_newest() -> None:
+    """(newest - window, newest]: a value observed exactly one window before the newest has left it."""
+    newest, hour = T0 + 60 * MINUTE, timedelta(hours=1)
+    assert in_window(newest, newest, hour) and in_window(T0 + MINUTE, newest, hour)
+    assert not in_window(T0, newest, hour)
+    assert window_values([(T0, 9.0), (newest, 1.0)], hour) == ((newest, 1.0),)
+
+
+def test_a_recovery_threshold_on_the_unsafe_side_is_not_safe() -> None:
+    assert safe_recovery("above", 100.0, 100.0) and not safe_recovery("above", 100.0, 100.5)
+    assert safe_recovery("below", 100.0, 120.0) and not safe_recovery("below", 100.0, 99.0)

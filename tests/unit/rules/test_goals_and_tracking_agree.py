@@ -20,13 +20,16 @@ from goalstream_contracts.base import Payload
 from goalstream_contracts.common import Aggregation, Metric, Rollup
 from goalstream_contracts.events import GoalEvent, GoalSet
 from goalstream_goals.adapters.nodes import Node
-from goalstream_goals.domain.define import decide_archive, decide_set
+from goalstream_goals.domain.define import decide_archive, decide_set, decide_unlock
 from goalstream_goals.domain.goal import Goal, Measurement, fold
+from goalstream_goals.domain.ladder import Ladder, decide_ladder, fold_ladder
 from goalstream_goals.domain.measure import decide_measurement
+from goalstream_goals.service_layer.ladders import LadderRecord
 from goalstream_goals.service_layer.tree import TreeView
 from goalstream_rules.rollup import rollup_numbers
 from goalstream_rules.status import Tolerances
 from goalstream_runtime.db import Connection
+from goalstream_tracking.domain.ladder import climbed, evolve_ladder
 from goalstream_tracking.domain.node import GoalNode, evolve_node
 from goalstream_tracking.domain.rollup import roll_up_all
 
@@ -175,3 +178,28 @@ def test_a_childless_goal_without_a_metric_counts_as_no_progress_on_both_sides()
     streams = goal_events(tree)
     assert goals_view(tree, streams)["g00"].progress == 0.5
     assert tracking_view(streams)["g00"].progress == 0.5
+
+
+def test_a_ladder_whose_current_rung_is_archived_climbs_alike() -> None:
+    """Rung 1 achieved, rung 2 at 0.8 then archived: it has left the numbers, so the ladder stands at 1/2 on both
+    sides (tracking used to keep counting the archived rung's 0.8 and showed 0.9)."""
+    metric = Metric(key="kpi.ladder")
+    rung = {"kind": "hard", "metric": metric, "target": 10.0, "deadline": T0 + 30 * DAY, "ladder_id": "L"}
+    first = GoalSet(goal_id="r1", title="one", start_at=T0, rung_index=1, **rung)
+    second = GoalSet(goal_id="r2", title="two", rung_index=2, **rung)
+    streams: dict[str, list[Payload]] = {"r1": decide_set(first, NOW, TOL), "r2": decide_set(second, NOW, TOL)}
+    for goal_id, value, at in (("r1", 10.0, T0 + DAY), ("r2", 8.0, T0 + 2 * DAY)):
+        if goal_id == "r2":
+            streams["r2"] += decide_unlock(cast(Goal, fold(streams["r2"])), T0 + DAY, NOW, TOL)
+        goal = cast(Goal, fold(streams[goal_id]))
+        streams[goal_id] += decide_measurement(goal, Measurement(f"m-{goal_id}", metric.key, value, at), NOW, TOL)
+    streams["r2"] += decide_archive(cast(Goal, fold(streams["r2"])), None)
+    ladder_events = decide_ladder("L", "climb", None, [("r1", "one"), ("r2", "two")])
+    ladder = cast(Ladder, fold_ladder(ladder_events))
+    goals_progress = LadderRecord(ladder, [cast(Goal, fold(streams[g])) for g in ("r1", "r2")]).progress
+    nodes = tracking_view(streams)
+    seen = None
+    for event in ladder_events:
+        seen = evolve_ladder(seen, event, T0, "acme")
+    assert seen is not None and nodes["r2"].archived and nodes["r1"].achieved
+    assert goals_progress == climbed(seen, nodes) == 0.5

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from goalstream_rules.rollup import Child, rollup_numbers, weighted_mean, worst_status
+from goalstream_rules.rollup import Child, level_mean, rollup_numbers, weighted_mean, worst_status
 
 STATUSES = ["on_track", "at_risk", "off_track", "achieved", "missed"]
 fractions = st.floats(min_value=-2.0, max_value=3.0)
@@ -109,3 +109,8 @@ def test_a_parent_with_nothing_to_roll_up_has_made_no_progress(rollup: str) -> N
     numbers = rollup_numbers(rollup, [], 10.0, 110.0)  # type: ignore[arg-type]
     assert (numbers.progress, numbers.current, numbers.worst) == (0.0, None, None)
     assert rollup_numbers("sum", [], 0.0, None).progress is None  # a sum needs its target
+
+
+def test_a_levels_mean_is_the_plain_mean_of_clamped_progress_of_goals_that_have_one() -> None:
+    assert level_mean([0.5, 1.5, None, -0.2]) == pytest.approx(0.5)  # (0.5 + 1 + 0) / 3; no progress: left out
+    assert level_mean([None]) is None and level_mean([]) is None

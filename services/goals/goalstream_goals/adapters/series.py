@@ -68,7 +68,8 @@ async def newest(
 ) -> list[Kept]:
     """Up to `limit` values of the metric a goal may fold (untargeted or aimed at it), newest first.
 
-    `since`: only values observed at or after it (`strictly`: after it).
+    `since`, `strictly`: the goal's `goalstream_rules.counting.Since`, in SQL (`Since.admits`): only values observed
+    at or after `since` (`strictly`: after it), so a fold reads no value the goal would not count.
     """
     rows = await conn.fetch(
         "SELECT measurement_id, value, observed_at, source, comment, confidence, goal_id, position"

@@ -15,6 +15,7 @@ from goalstream_goals.domain.durations import parse_duration
 from goalstream_goals.domain.errors import DomainError
 from goalstream_goals.domain.goal import Goal
 from goalstream_goals.domain.status import milestone_hits, status_events, then
+from goalstream_rules.anti import safe_recovery
 from goalstream_rules.errors import RuleError
 from goalstream_rules.plan import backward_milestones, checkpoint_milestones
 from goalstream_rules.recount import recounts
@@ -63,7 +64,7 @@ def _validate_anti(d: GoalSet) -> None:
     if d.threshold is None:
         raise DomainError("an anti-goal needs a threshold", "threshold")
     recovery = d.recovery_threshold
-    if recovery is not None and (recovery > d.threshold if d.comparator == "above" else recovery < d.threshold):
+    if recovery is not None and not safe_recovery(d.comparator, d.threshold, recovery):
         side = "at or below" if d.comparator == "above" else "at or above"
         raise DomainError(f"recovery_threshold must be {side} the threshold", "recovery_threshold")
     if d.window is not None:

@@ -25,6 +25,7 @@ from goalstream_contracts.events import (
 from goalstream_goals.domain.durations import parse_duration
 from goalstream_goals.domain.errors import DomainError
 from goalstream_rules.anti import window_values
+from goalstream_rules.counting import Since, counts_since
 from goalstream_rules.plan import milestone_target
 from goalstream_rules.progress import progress
 from goalstream_rules.recount import recounts
@@ -78,6 +79,14 @@ class Goal:
         """A ladder rung after the first stays locked until the rung before it is achieved."""
         d = self.definition
         return d.ladder_id is not None and (d.rung_index or 1) > 1 and d.start_at is None
+
+    @property
+    def counts_since(self) -> Since:
+        """From which observed time its metric's values count (`goalstream_rules.counting`)."""
+        d = self.definition
+        aggregation = d.metric.aggregation if d.metric is not None else "latest"
+        later_rung = d.ladder_id is not None and (d.rung_index or 1) > 1
+        return counts_since(aggregation, d.start_at, later_rung=later_rung)
 
     @property
     def active(self) -> bool:

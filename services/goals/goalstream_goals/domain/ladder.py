@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -44,6 +45,17 @@ def fold_ladder(events: list[Payload]) -> Ladder | None:
     for event in events:
         state = evolve_ladder(state, event)
     return state
+
+
+def check_rung_deadlines(deadlines: Sequence[datetime | None]) -> None:
+    """A ladder climbs in order: no rung's deadline comes before the one below it (the same deadline is fine)."""
+    for index in range(1, len(deadlines)):
+        before, deadline = deadlines[index - 1], deadlines[index]
+        if before is not None and deadline is not None and deadline < before:
+            raise DomainError(
+                f"rung {index + 1}'s deadline comes before rung {index}'s: a ladder climbs in order",
+                f"rungs.{index}.deadline",
+            )
 
 
 def decide_ladder(ladder_id: str, title: str, owner: str | None, rungs: list[tuple[str, str]]) -> list[Payload]:

@@ -51,11 +51,8 @@ def _aggregate(goal: Goal, m: Measurement) -> tuple[bool, float | None]:
     """(counts?, the goal's current value after it)."""
     d = goal.definition
     assert d.metric is not None
-    start, later_rung = d.start_at, d.ladder_id is not None and (d.rung_index or 1) > 1
-    if later_rung and start is not None and m.observed_at <= start:
-        return False, goal.current  # a later rung counts only what was observed after it unlocked
-    if d.metric.aggregation == "sum" and start is not None and m.observed_at < start:
-        return False, goal.current  # a counter sums from start_at
+    if not goal.counts_since.admits(m.observed_at):
+        return False, goal.current  # a counter sums from start_at; a later rung counts only what followed its unlock
     if d.window is not None:
         span = parse_duration(d.window, "window")
         kept = window_values((*goal.window, (m.observed_at, m.value)), span)

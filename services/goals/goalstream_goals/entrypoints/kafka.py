@@ -14,7 +14,6 @@ import logging
 import uuid
 from functools import partial
 
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
@@ -25,42 +24,16 @@ from goalstream_goals.service_layer.goals import ConcurrencyError, GoalsService
 from goalstream_goals.service_layer.measurements import Origin, record_measurements
 from goalstream_runtime import metrics
 from goalstream_runtime.consumer_batch import Item
-from goalstream_runtime.consumers import (
-    BATCH_TIMEOUT_MS,
-    HEARTBEAT_INTERVAL_MS,
-    MAX_RECORDS,
-    SESSION_TIMEOUT_MS,
-    consume_batch,
-    lenient_parser,
-)
+from goalstream_runtime.consumers import batch_subscriber, consume_batch
 
 log = logging.getLogger(__name__)
 
 
-async def _raw_body(msg: object) -> object:
-    return getattr(msg, "body", None)
-
-
 def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_prefix: str) -> None:
     group_id = f"{group_prefix}-goals-measurements"
-    for outcome in metrics.OUTCOMES:
-        metrics.MESSAGES.labels(MEASUREMENTS, group_id, outcome)
     metrics.count_measurements("topic", {}, 0)  # the series exist at 0 from start-up
 
-    @broker.subscriber(
-        MEASUREMENTS,
-        group_id=group_id,
-        batch=True,
-        max_records=MAX_RECORDS,
-        batch_timeout_ms=BATCH_TIMEOUT_MS,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        auto_offset_reset="earliest",
-        decoder=_raw_body,
-        parser=lenient_parser,
-        title="goals:measurements",
-        session_timeout_ms=SESSION_TIMEOUT_MS,
-        heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
-    )
+    @batch_subscriber(broker, MEASUREMENTS, group_id, "goals:measurements")
     async def on_measurements(bodies: list[bytes], msg: KafkaMessage) -> None:
         await consume_batch(
             broker,

@@ -13,6 +13,7 @@ from goalstream_goals.adapters.metric_list import MetricSummary
 from goalstream_goals.service_layer.goals import GoalRecord
 from goalstream_goals.service_layer.ladders import LadderRecord
 from goalstream_goals.service_layer.measurements import BatchResult
+from goalstream_rules.ladder import RungState, rung_shown_progress, rung_state
 
 
 class GoalView(BaseModel):
@@ -66,7 +67,7 @@ class RungView(BaseModel):
     index: int
     goal_id: str
     title: str
-    state: Literal["achieved", "active", "locked", "missed", "archived"]
+    state: RungState
     progress: float | None
 
 
@@ -87,18 +88,11 @@ class LadderView(BaseModel):
                 index=r.index,
                 goal_id=r.goal_id,
                 title=r.title,
-                state="achieved"
-                if g.achieved
-                else "missed"
-                if g.missed
-                else "archived"
-                if g.archived
-                else "locked"
-                if g.locked
-                else "active",
-                progress=g.raw_progress if g.active or g.achieved else None,
+                state=state,
+                progress=rung_shown_progress(state, g.raw_progress),
             )
             for r, g in zip(ladder.rungs, record.rungs, strict=True)
+            for state in [rung_state(achieved=g.achieved, missed=g.missed, archived=g.archived, locked=g.locked)]
         ]
         top_done = record.rungs[-1].achieved
         return cls(
@@ -151,14 +145,7 @@ class MetricView(BaseModel):
 
     @classmethod
     def of(cls, m: MetricSummary) -> MetricView:
-        return cls(
-            key=m.key,
-            last_value=m.last_value,
-            last_observed_at=m.last_observed_at,
-            last_recorded_at=m.last_recorded_at,
-            count=m.count,
-            goals=m.goals,
-        )
+        return cls.model_validate(m, from_attributes=True)  # the summary's fields, by name
 
 
 class MetricPage(BaseModel):

@@ -10,10 +10,10 @@ from goalstream_contracts.events import GoalSet
 from goalstream_goals.domain.define import decide_set
 from goalstream_goals.domain.errors import DomainError
 from goalstream_goals.domain.goal import Goal
-from goalstream_goals.domain.ladder import Ladder, decide_ladder, fold_ladder
+from goalstream_goals.domain.ladder import Ladder, check_rung_deadlines, decide_ladder, fold_ladder
 from goalstream_goals.service_layer.goals import GoalsService
 from goalstream_goals.service_layer.series_fold import fold_series
-from goalstream_rules.ladder import ladder_progress
+from goalstream_rules.ladder import Rung, climbed
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,7 @@ class LadderRecord:
 
     @property
     def progress(self) -> float:
-        achieved = sum(1 for g in self.rungs if g.achieved)
-        current = next((g for g in self.rungs if g.active and not g.achieved), None)
-        return ladder_progress(achieved, current.raw_progress if current else None, len(self.rungs))
+        return climbed([Rung(g.achieved, g.active, g.raw_progress) for g in self.rungs])
 
 
 async def set_ladder(
@@ -36,7 +34,7 @@ async def set_ladder(
     rungs: list[dict[str, Any]],
     correlation_id: uuid.UUID,
 ) -> LadderRecord:
-    _check_deadlines(rungs)
+    check_rung_deadlines([r.get("deadline") for r in rungs])
     ladder_id = str(uuid.uuid4())
     async with service.session(org_id, correlation_id) as s:
         chosen: list[tuple[str, str]] = []
@@ -66,17 +64,6 @@ async def set_ladder(
         # The first rung folds the values kept for its metric once the ladder exists, so an achieving one climbs.
         await fold_series(s, started[0])
     return await get_ladder(service, org_id, ladder_id)
-
-
-def _check_deadlines(rungs: list[dict[str, Any]]) -> None:
-    """A ladder climbs in order: no rung's deadline comes before the one below it (the same deadline is fine)."""
-    for index in range(1, len(rungs)):
-        before, deadline = rungs[index - 1].get("deadline"), rungs[index].get("deadline")
-        if before is not None and deadline is not None and deadline < before:
-            raise DomainError(
-                f"rung {index + 1}'s deadline comes before rung {index}'s: a ladder climbs in order",
-                f"rungs.{index}.deadline",
-            )
 
 
 async def get_ladder(service: GoalsService, org_id: str, ladder_id: str) -> LadderRecord:

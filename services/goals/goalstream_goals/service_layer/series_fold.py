@@ -19,6 +19,7 @@ from goalstream_goals.adapters.series import Kept
 from goalstream_goals.domain.durations import parse_duration
 from goalstream_goals.domain.goal import Goal
 from goalstream_goals.domain.measure import decide_measurement
+from goalstream_rules.anti import in_window
 
 if TYPE_CHECKING:
     from goalstream_goals.service_layer.unit_of_work import Session
@@ -35,27 +36,23 @@ async def fold_series(s: Session, goal: Goal, *, cause: uuid.UUID | None = None)
     d = goal.definition
     if not goal.active or d.metric is None:
         return goal
-    later_rung = d.ladder_id is not None and (d.rung_index or 1) > 1
-    since = d.start_at if later_rung or d.metric.aggregation == "sum" else None
+    since = goal.counts_since  # the rule each value meets when it arrives, so a fold counts what arrival would
     limit = 1 if d.window is None and d.metric.aggregation == "latest" else FOLD_CAP
     stored = await series.newest(
-        s.conn, s.org_id, d.metric.key, goal.goal_id, since=since, strictly=later_rung, limit=limit
+        s.conn, s.org_id, d.metric.key, goal.goal_id, since=since.at, strictly=since.strictly, limit=limit
     )
     held = [
         k
         for k in s.held  # this batch's values decided so far, not written yet
         if k.measurement.metric == d.metric.key
         and k.goal_id in (None, goal.goal_id)
-        and (
-            since is None
-            or k.measurement.observed_at > since
-            or (not later_rung and k.measurement.observed_at == since)
-        )
+        and since.admits(k.measurement.observed_at)
     ]
     values = sorted(stored + held, key=_arrival, reverse=True)[:limit]
     if d.window is not None and values:
-        start = values[0].measurement.observed_at - parse_duration(d.window, "window")
-        values = [k for k in values if k.measurement.observed_at >= start]
+        # Only the window that ends at the newest value: what came before it is history the mean has left.
+        newest, span = values[0].measurement.observed_at, parse_duration(d.window, "window")
+        values = [k for k in values if in_window(k.measurement.observed_at, newest, span)]
     for kept in reversed(values):
         m = kept.measurement
         events = decide_measurement(goal, m, s.now, s.tolerances)

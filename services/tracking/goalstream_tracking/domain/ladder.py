@@ -8,7 +8,8 @@ from datetime import datetime
 
 from goalstream_contracts.base import Payload
 from goalstream_contracts.events import LadderRungUnlocked, LadderSet
-from goalstream_rules.ladder import ladder_progress
+from goalstream_rules.ladder import Rung
+from goalstream_rules.ladder import climbed as ladder_climbed
 from goalstream_tracking.domain.node import GoalNode
 
 
@@ -36,8 +37,8 @@ def evolve_ladder(ladder: LadderNode | None, event: Payload, occurred_at: dateti
 
 
 def climbed(ladder: LadderNode, rungs: Mapping[str, GoalNode]) -> float:
-    """The ladder's progress from its rung goals: the achieved ones, and the first live one as the current rung."""
-    goals = [rungs.get(goal_id) for _, goal_id, _ in ladder.rungs]
-    achieved = sum(1 for g in goals if g is not None and g.achieved)
-    current = next((g for g in goals if g is not None and not g.achieved and not g.locked), None)
-    return ladder_progress(achieved, current.own_progress if current is not None else None, len(goals))
+    """The ladder's progress from its rung goals (`goalstream_rules.ladder.climbed`); a rung not seen yet is neither."""
+    seen = [rungs.get(goal_id) for _, goal_id, _ in ladder.rungs]
+    return ladder_climbed(
+        [Rung(False, False, None) if g is None else Rung(g.achieved, g.in_tree, g.own_progress) for g in seen]
+    )

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from goalstream_rules.progress import clamp01
+from goalstream_rules.ladder import rung_shown_progress, rung_state
+from goalstream_rules.rollup import level_mean
 from goalstream_runtime.auth import Reader
 from goalstream_runtime.http import ApiError, IsoTime
 from goalstream_tracking.entrypoints.views import (
@@ -91,13 +92,12 @@ async def rollups(
     async with service.read_model(caller.org_id, as_of) as (rm, at):
         every = await queries.at_level(rm, level, "", 1_000_000)
         page = [GoalProgress.of(n, at) for n in every if n.goal_id > after][:limit]
-    values = [clamp01(n.progress) for n in every if n.progress is not None]
     counts: dict[str, int] = {}
     for n in every:
         if n.status is not None:
             counts[n.status] = counts.get(n.status, 0) + 1
     summary = LevelSummary(
-        level=level, goals=len(every), mean_progress=sum(values) / len(values) if values else None, counts=counts
+        level=level, goals=len(every), mean_progress=level_mean(n.progress for n in every), counts=counts
     )
     return Rollups(items=page, next_after=_next(page, limit), summary=summary)
 
@@ -152,10 +152,12 @@ async def ladder_progress(ladder_id: str, caller: Reader, service: Service, as_o
     states = []
     for index, goal_id, title in ladder.rungs:
         n = by_id.get(goal_id)
-        state = "missing" if n is None else "achieved" if n.achieved else "locked" if n.locked else "active"
-        states.append(
-            Rung(index=index, goal_id=goal_id, title=title, state=state, progress=n.own_progress if n else None)
-        )
+        if n is None:  # a rung whose GoalSet this read model has not applied
+            states.append(Rung(index=index, goal_id=goal_id, title=title, state="missing", progress=None))
+            continue
+        state = rung_state(achieved=n.achieved, missed=n.missed, archived=n.archived, locked=n.locked)
+        progress = rung_shown_progress(state, n.own_progress)
+        states.append(Rung(index=index, goal_id=goal_id, title=title, state=state, progress=progress))
     top_done = bool(states) and states[-1].state == "achieved"
     return LadderProgress(
         ladder_id=ladder.ladder_id,
