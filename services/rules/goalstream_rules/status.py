@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +33,13 @@ def missed_after(missed: bool, status: GoalStatus) -> bool:
     """A missed goal stays missed until its status moves off `missed`: its deadline was extended past now, and it
     is live again."""
     return missed and status == "missed"
+
+
+def missed_after_revision(missed: bool, changed: Iterable[str]) -> bool:
+    """A new deadline clears `missed` by itself: the goal is judged again against it (the same decision misses it
+    again at once when the new deadline has passed too). Not through the status: a `worst` parent's status can stay
+    `missed` from a missed child while its own deadline lies ahead."""
+    return missed and "deadline" not in changed
 
 
 def next_status_change(

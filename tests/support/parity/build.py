@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from tests.support.parity.draws import LADDER_SHARE, OpDraw, OrgDraw, ReadingDraw, goal_of
+from tests.support.parity.revisions import revise
 from tests.support.parity.script import (
     FIRST_READING,
     Archive,
@@ -26,7 +27,7 @@ RARE = 6  # the largest goal pick an op draws
 
 @dataclass
 class _State:
-    goals: dict[str, Goal] = field(default_factory=dict)
+    goals: dict[str, Goal] = field(default_factory=dict)  # as revised so far
     parent: dict[str, str | None] = field(default_factory=dict)
     alive: list[str] = field(default_factory=list)  # created, not archived (rungs too), in creation order
     readings: list[Reading] = field(default_factory=list)
@@ -68,6 +69,10 @@ def build(d: OrgDraw) -> Script:
                 s.alive.append(goal.ref)
                 steps.append(CreateGoal(goal))
         steps += [step for op in d.ops if op.slot % slots == slot and (step := _op(s, op)) is not None]
+        for rv in (rv for rv in d.revisions if rv.slot % slots == slot):
+            for revised in revise([s.goals[r] for r in s.alive if r in s.goals], rv, metrics):
+                s.goals[revised.ref] = revised.goal
+                steps.append(revised)
         if slot < len(d.batches):
             first = len(s.readings)
             for r in d.batches[slot]:
@@ -102,10 +107,11 @@ def _reading(s: _State, r: ReadingDraw, metrics: list[str], ladders: list[Ladder
     k = len(s.readings)
     rid = s.readings[r.dup_pick % k].id if r.dup_pick is not None and k else f"r{k}"
     at = FIRST_READING + timedelta(hours=r.hour, seconds=k)  # the seconds keep every observed time apart
-    own = [g for g in s.alive if g in s.goals and s.goals[g].metric == f"own.{g}"]
+    # Goals on a goal's own metric (its own, or another's since a revision): a check-in goes to the goal's metric.
+    own = [g for g in s.alive if g in s.goals and (s.goals[g].metric or "").startswith("own.")]
     if r.checkin_pick is not None and own:
         goal = own[r.checkin_pick % len(own)]
-        return Reading(rid, f"own.{goal}", float(r.value), at, goal, r.confidence)
+        return Reading(rid, str(s.goals[goal].metric), float(r.value), at, goal, r.confidence)
     if ladders and r.metric_pick < LADDER_SHARE:
         return Reading(rid, ladders[r.metric_pick % len(ladders)].metric, float(r.value), at)
     return Reading(rid, metrics[r.metric_pick % len(metrics)], float(r.value), at)

@@ -60,12 +60,26 @@ class OpDraw:
     milestones: int
 
 
+RevisionKind = Literal[
+    "metric", "aggregation", "later", "earlier", "window", "target", "baseline", "deadline", "extend"
+]
+
+
+@dataclass(frozen=True)
+class RevisionDraw:
+    kind: RevisionKind  # what the PATCH changes (`later`/`earlier`: start_at; `extend`: a short goal, once missed)
+    slot: int
+    goal_pick: int  # among the goals alive then that the kind applies to
+    pick: int  # the new value, among those that differ from the current one (revisions.py)
+
+
 @dataclass(frozen=True)
 class OrgDraw:
     goals: tuple[GoalDraw, ...]
     ladders: tuple[LadderDraw, ...]
     batches: tuple[tuple[ReadingDraw, ...], ...]
     ops: tuple[OpDraw, ...]
+    revisions: tuple[RevisionDraw, ...] = ()
 
 
 def goal_of(i: int, d: GoalDraw, parent: str | None) -> Goal:

@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 
 import httpx
 
-from tests.support.parity.expectations import rollup_problems, rung_problems, value_problems
-from tests.support.parity.lifecycle import lifecycle_problems
+from goalstream_contracts.base import Payload
+from goalstream_contracts.events import GoalRevised, MeasurementRecorded
+from tests.support.parity.expectations import deadline_problems, rollup_problems, rung_problems, value_problems
+from tests.support.parity.lifecycle import RECOUNT, lifecycle_problems
 from tests.support.parity.parity import goal_problems, ladder_problems
 from tests.support.parity.platform import ParityPlatform, new_organisation
 from tests.support.parity.runner import Runner
-from tests.support.parity.script import Script, Send
+from tests.support.parity.script import Revise, Script, Send
 from tests.support.parity.snapshot import settle
 from tests.support.parity.topic import TopicReader
 
@@ -28,6 +30,7 @@ class Outcome:
     values: list[str]  # a measured goal's value is not what its readings make it
     rungs: list[str]  # a ladder's unlock or rung values are not what its readings make them
     rollups: list[str]  # a parent's numbers are not what its children make them
+    deadlines: list[str]  # a hard goal's missed or achieved is not what its deadline, target and value make it
 
 
 @dataclass
@@ -37,15 +40,18 @@ class Stats:
     ladders: int = 0
     readings: int = 0
     seconds: float = 0.0
+    revisions: Counter[str] = field(default_factory=Counter)  # by kind (revisions.py), and recounts by what they had
     events: Counter[str] = field(default_factory=Counter)
     failing: Counter[str] = field(default_factory=Counter)  # examples with problems, by check
 
     def summary(self) -> str:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.events.items()))
+        revised = ", ".join(f"{k} {n}" for k, n in sorted(self.revisions.items()))
         failing = ", ".join(f"{k} {n}" for k, n in sorted(self.failing.items())) or "none"
         return (
             f"parity: {self.examples} organisations in {self.seconds:.1f}s ({self.goals} goals, {self.ladders} "
-            f"ladders, {self.readings} readings); events on the topic: {kinds}; examples with problems: {failing}"
+            f"ladders, {self.readings} readings, revisions: {revised}); events on the topic: {kinds}; "
+            f"examples with problems: {failing}"
         )
 
 
@@ -70,12 +76,30 @@ async def run_example(platform: ParityPlatform, script: Script, stats: Stats) ->
         value_problems(script, snap),
         rung_problems(script, snap, base),
         rollup_problems(script, snap),
+        deadline_problems(script, snap),
     )
     stats.examples += 1
     stats.goals += len(runner.ids)
     stats.ladders += len(runner.ladder_ids)
     stats.readings += sum(len(s.readings) for s in script.steps if isinstance(s, Send))
+    stats.revisions.update(s.why for s in script.steps if isinstance(s, Revise))
+    for events in snap.events.values():
+        stats.revisions.update(_recounts([e.payload for e in events]))
     stats.events.update(e.event_type for events in snap.events.values() for e in events)
     stats.failing.update(name for name, found in vars(outcome).items() if found)
     stats.seconds += time.monotonic() - started
     return outcome
+
+
+def _recounts(events: list[Payload]) -> Counter[str]:
+    """Each recount revision (metric, start_at, window), by whether values counted before it and were refolded after."""
+    out: Counter[str] = Counter()
+    counted = False
+    for e, after in zip(events, [*events[1:], None], strict=True):
+        if isinstance(e, MeasurementRecorded):
+            counted = counted or e.counted
+        elif isinstance(e, GoalRevised) and RECOUNT & set(e.changed):
+            before = "values" if counted else "nothing"
+            out[f"recount of {before} to {'values' if isinstance(after, MeasurementRecorded) else 'nothing'}"] += 1
+            counted = False
+    return out

@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from goalstream_contracts.events import LadderRungUnlocked
-from tests.support.parity.reference import aggregate, climb, counted
+from tests.support.parity.reference import EPSILON, aggregate, archived_at, climb, counted
+from tests.support.parity.revisions import NOW, deadline_of, unrevised_short
 from tests.support.parity.rollups import Tree
 from tests.support.parity.script import Script
 from tests.support.parity.snapshot import Snapshot
@@ -35,9 +36,40 @@ def value_problems(script: Script, snap: Snapshot) -> list[str]:
     for ref, g in script.goals.items():
         if g.metric is not None:
             readings = counted(script, g)
-            why = f"{g.aggregation}{' window ' + g.window if g.window else ''} of {[r.id for r in readings]}"
+            start = f" from {g.start.total_seconds() / 3600:+.1f}h" if g.aggregation == "sum" else ""
+            why = f"{g.aggregation}{start}{' window ' + g.window if g.window else ''} of {[r.id for r in readings]}"
             expected = aggregate(readings, g.aggregation, g.window)
             problems += _differs(ref, "current_value", expected, _shown(snap, ref, "current_value"), why)
+    return problems
+
+
+def deadline_problems(script: Script, snap: Snapshot) -> list[str]:
+    """Hard goals whose deadline (as revised) lies ahead: never missed, nor in status `missed` but for a `worst`
+    parent, which takes its worst child's (a missed goal whose deadline is extended past now is live again); and
+    achieved when a measured one's value meets its target (as revised)."""
+    problems: list[str] = []
+    archived = archived_at(script)
+    for ref, g in script.goals.items():
+        if g.kind != "hard" or ref in archived or unrevised_short(g) or deadline_of(g) <= NOW:
+            continue
+        shown = [
+            (name, view["missed"], view["status"])
+            for name, view in (("goals", snap.goals[ref]), ("tracking", snap.tracking[ref]))
+        ]
+        problems += [
+            f"{ref} missed {m} status {s} in {n}, deadline {deadline_of(g)} ahead"
+            for n, m, s in shown
+            if m or (s == "missed" and g.rollup != "worst")
+        ]
+        value = snap.goals[ref]["current_value"]
+        if g.metric is None or value is None or g.target is None:
+            continue
+        if (value - g.baseline) / (g.target - g.baseline) >= 1 - EPSILON:
+            achieved = [snap.goals[ref]["achieved"], snap.tracking[ref]["achieved"]]
+            if not all(achieved):
+                problems.append(
+                    f"{ref} value {value} meets target {g.target:g} (baseline {g.baseline:g}): achieved {achieved}"
+                )
     return problems
 
 

@@ -35,9 +35,11 @@ def goal_problems(snap: Snapshot) -> list[str]:
 
 
 def _rung_state(goal: dict[str, Any], index: int) -> str:
-    """A rung's state in tracking's words, from goals' view of the rung goal."""
-    if goal["achieved"]:
-        return "achieved"
+    """A rung's state in tracking's words, from goals' view of the rung goal: the first that holds of achieved
+    (even if archived since), missed, archived, locked (a later rung not started), active."""
+    for state in ("achieved", "missed", "archived"):
+        if goal[state]:
+            return state
     return "locked" if index > 1 and "start_at" not in goal["definition"] else "active"
 
 

@@ -5,12 +5,17 @@ checked against the script itself:
 - every accepted measurement counts, however it was batched and whether or not its goal existed yet:
   a measured goal's current value is its aggregation over the first copy of every reading of its
   metric (or of a check-in on it) sent before it was archived;
+- a revision of what counts (metric key or aggregation, start_at, window) counts again: the value is
+  then what the goal's final definition makes of every reading, sent before the revision or after it
+  (goals keeps them all), as if the goal had always been defined so: its final metric's readings (a
+  check-in on another goal never), a `sum` goal's only those observed at or after its final start_at,
+  a gauge's newest whenever observed, a window's mean over those within it of the newest;
 - a ladder's second rung starts at the observed time of the reading that achieved the first (readings
   in the order sent) and counts every reading observed after that, sent before or after the unlock;
 - a rolled-up parent's progress follows from its active hard children as they are now, a metric-less
   child without children counting 0 (the project's decision).
-Choices the rules leave open are avoided by the script, not decided here: every reading is observed
-after every goal's start_at, observed times never tie, and ladders exist before their metric's readings.
+Choices the rules leave open are avoided by the script, not decided here: observed times never tie (nor
+with a start_at), and ladders exist before their metric's readings.
 """
 
 from __future__ import annotations
@@ -53,9 +58,14 @@ def aggregate(readings: list[Reading], aggregation: str, window: str | None = No
 
 
 def counted(script: Script, goal: Goal) -> list[Reading]:
-    """The readings a measured goal (not a rung) counts: its metric's, or check-ins on it, until it is archived."""
+    """The readings a measured goal (not a rung), as the script leaves it, counts: its metric's, or check-ins on it,
+    sent until it is archived; a `sum` goal's (an anti-goal's, windowed or not, too) observed from its start_at."""
     until = archived_at(script).get(goal.ref, len(script.steps))
-    return [r for i, r in firsts(script) if r.metric == goal.metric and r.goal in (None, goal.ref) and i < until]
+    return [
+        r for i, r in firsts(script)
+        if r.metric == goal.metric and r.goal in (None, goal.ref) and i < until
+        and (goal.aggregation != "sum" or r.at >= goal.start)
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)

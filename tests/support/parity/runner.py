@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +22,7 @@ from tests.support.parity.script import (
     Plan,
     Reading,
     Reparent,
+    Revise,
     Script,
     Send,
     Step,
@@ -60,26 +63,57 @@ class Runner:
             body = {"measurements": [self._reading(r) for r in step.readings]}
             self.replies.append(_expect(await self.goals.post("/v1/measurements", json=body), 202, repr(step)))
         elif isinstance(step, Reparent):
-            await self._reparent(step)
+            parent = self.ids[step.parent] if step.parent else None
+            await self._patch(step.ref, {"parent_id": parent}, repr(step))
+        elif isinstance(step, Revise):
+            if step.once_closed:
+                await self._closed(step.ref, repr(step))
+            await self._patch(step.ref, {f: self._field(step.goal, f) for f in step.fields}, repr(step))
         elif isinstance(step, Archive):
             _expect(await self.goals.delete(f"/v1/goals/{self.ids[step.ref]}"), 200, repr(step))
         elif isinstance(step, Plan):
             plan = {"milestones": step.milestones}
             _expect(await self.goals.post(f"/v1/goals/{self.ids[step.ref]}/plan", json=plan), 201, repr(step))
 
-    async def _reparent(self, step: Reparent) -> None:
-        goal_id, parent = self.ids[step.ref], self.ids[step.parent] if step.parent else None
+    async def _patch(self, ref: str, body: dict[str, Any], what: str) -> None:
+        goal_id = self.ids[ref]
         for _ in range(10):  # the scheduler may move the goal on between the read and the write
-            version = _expect(await self.goals.get(f"/v1/goals/{goal_id}"), 200, repr(step))["version"]
+            version = _expect(await self.goals.get(f"/v1/goals/{goal_id}"), 200, what)["version"]
             headers = {"If-Match": f'"{version}"'}
-            response = await self.goals.patch(f"/v1/goals/{goal_id}", json={"parent_id": parent}, headers=headers)
+            response = await self.goals.patch(f"/v1/goals/{goal_id}", json=body, headers=headers)
             if response.status_code != 409:
-                _expect(response, 200, repr(step))
+                _expect(response, 200, f"{what}: PATCH {body}")
                 return
-        raise AssertionError(f"{step}: 409 ten times in a row")
+        raise AssertionError(f"{what}: 409 ten times in a row")
+
+    async def _closed(self, ref: str, what: str, timeout: float = 15.0) -> None:
+        """Until goals shows the goal missed (its short deadline passed) or achieved (before it)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            view = _expect(await self.goals.get(f"/v1/goals/{self.ids[ref]}"), 200, what)
+            if view["missed"] or view["achieved"]:
+                return
+            assert time.monotonic() < deadline, f"{what}: never missed nor achieved: {view}"
+            await asyncio.sleep(0.1)
+
+    def _field(self, g: Goal, name: str) -> Any:
+        """A revised field's value as the PATCH sends it."""
+        if name == "metric":
+            return {"key": g.metric, "aggregation": g.aggregation}
+        if name == "start_at":
+            return _iso(self.base + g.start)
+        if name == "deadline":
+            assert g.deadline is not None
+            return _iso(self.base + g.deadline)
+        return {"window": g.window, "target": g.target, "baseline": g.baseline}[name]
 
     def _goal(self, g: Goal) -> dict[str, Any]:
-        body: dict[str, Any] = {"title": g.ref, "kind": g.kind, "weight": g.weight, "start_at": _iso(self.base + START)}
+        body: dict[str, Any] = {
+            "title": g.ref,
+            "kind": g.kind,
+            "weight": g.weight,
+            "start_at": _iso(self.base + g.start),
+        }
         if g.parent is not None:
             body["parent_id"] = self.ids[g.parent]
         if g.metric is not None:

@@ -3,7 +3,8 @@
 Times are offsets from the example's start (real now): the goals service's clock cannot be moved from
 outside (it is injected only in-process, `build_app(clock=...)`), so deadlines are real ones.
 Every goal starts 30 days before the example and every reading is observed between 25 and 5 days
-before it, so `start_at` never decides whether a value counts; only archiving and ladders do.
+before it, so `start_at` decides whether a value counts only once a revision moves it into that range
+(`Revise`: revisions.py); otherwise only archiving and ladders do.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Literal
 
 START = timedelta(days=-30)  # every goal's start_at (a ladder's first rung too)
 DEADLINE = timedelta(days=30)  # a goal's deadline, unless `short`
-SHORT = timedelta(seconds=3)  # a short goal's deadline after its creation: it is missed while the example runs
+SHORT = timedelta(seconds=2)  # a short goal's deadline after its creation: it is missed while the example runs
 FIRST_READING = timedelta(days=-25)
 WINDOWS = {"P2D": timedelta(days=2), "P7D": timedelta(days=7)}
 
@@ -35,13 +36,17 @@ class Goal:
     threshold: float | None = None
     recovery: float | None = None
     window: str | None = None
+    start: timedelta = START  # start_at, from the example's start
+    deadline: timedelta | None = None  # hard goals, from the example's start; None: DEADLINE, or SHORT if `short`
 
     def __repr__(self) -> str:
         under = f" under {self.parent} w={self.weight:g}" if self.parent else ""
+        since = "" if self.start == START else f" start {_hours(self.start)}"
         if self.kind == "anti":
             how = f"{self.comparator} {self.threshold:g} recover {self.recovery:g} window={self.window}"
-            return f"anti {self.ref}{under}: {self.metric}/{self.aggregation} {how}"
-        short = " SHORT deadline" if self.short else ""
+            return f"anti {self.ref}{under}: {self.metric}/{self.aggregation} {how}{since}"
+        short = since + (" SHORT deadline" if self.short else "")
+        short += "" if self.deadline is None else f" deadline {_hours(self.deadline)}"
         if self.metric is None:
             return f"parent {self.ref}{under}: {self.rollup} target={self.target:g}{short}"
         return f"hard {self.ref}{under}: {self.metric}/{self.aggregation} {self.baseline:g}->{self.target:g}{short}"
@@ -70,7 +75,11 @@ class Reading:
 
     def __repr__(self) -> str:
         to = f" check-in {self.goal} conf={self.confidence}" if self.goal else ""
-        return f"{self.id}:{self.metric}={self.value:g}@{self.at.total_seconds() / 3600:+.3f}h{to}"
+        return f"{self.id}:{self.metric}={self.value:g}@{_hours(self.at)}{to}"
+
+
+def _hours(offset: timedelta) -> str:
+    return f"{offset.total_seconds() / 3600:+.3f}h"
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,24 @@ class Plan:
     milestones: int
 
 
-Step = CreateGoal | CreateLadder | Send | Reparent | Archive | Plan
+@dataclass(frozen=True)
+class Revise:
+    """PATCH the goal's `fields` to their values in `goal` (its definition as revised); `why` names the move."""
+
+    goal: Goal
+    fields: tuple[str, ...]  # metric (key and aggregation), start_at, window, target, baseline, deadline
+    why: str
+    once_closed: bool = False  # first wait until goals shows it missed (or achieved): a short goal's extension
+
+    @property
+    def ref(self) -> str:
+        return self.goal.ref
+
+    def __repr__(self) -> str:
+        return f"Revise({self.ref} {self.why}{' once missed' if self.once_closed else ''}: {self.goal!r})"
+
+
+Step = CreateGoal | CreateLadder | Send | Reparent | Archive | Plan | Revise
 
 
 @dataclass(frozen=True)
@@ -114,7 +140,8 @@ class Script:
 
     @property
     def goals(self) -> dict[str, Goal]:
-        return {s.goal.ref: s.goal for s in self.steps if isinstance(s, CreateGoal)}
+        """Every goal (not a rung) as the script leaves its definition: created, then revised."""
+        return {s.goal.ref: s.goal for s in self.steps if isinstance(s, CreateGoal | Revise)}
 
     @property
     def ladders(self) -> dict[str, Ladder]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from tests.support.parity.draws import GoalDraw, LadderDraw, OpDraw, OrgDraw, ReadingDraw
+from tests.support.parity.draws import GoalDraw, LadderDraw, OpDraw, OrgDraw, ReadingDraw, RevisionDraw
 
 SLOTS = st.integers(0, 4)
 
@@ -60,10 +60,26 @@ op_draws = st.builds(
     milestones=st.integers(1, 4),
 )
 
+revision_draws = st.builds(
+    RevisionDraw,
+    # What counts (metric, start_at, window) more often than the rest: it recounts. `extend` waits for a short
+    # goal's deadline to pass (about SHORT of the budget each): rarer.
+    kind=st.sampled_from(
+        [
+            *("metric", "metric", "metric", "aggregation", "later", "later", "earlier", "earlier", "earlier"),
+            *("window", "window", "target", "target", "baseline", "deadline", "deadline", "extend"),
+        ]
+    ),
+    slot=st.integers(1, 4),  # after a batch, mostly: revisions of goals that already count values
+    goal_pick=st.integers(0, 6),
+    pick=st.integers(0, 5),
+)
+
 organisations = st.builds(
     OrgDraw,
     goals=st.lists(goal_draws, min_size=2, max_size=7).map(tuple),
     ladders=st.lists(ladder_draws, max_size=1).map(tuple),
     batches=st.lists(st.lists(reading_draws, min_size=1, max_size=8).map(tuple), min_size=1, max_size=4).map(tuple),
     ops=st.lists(op_draws, min_size=1, max_size=5).map(tuple),
+    revisions=st.lists(revision_draws, min_size=2, max_size=8).map(tuple),
 )

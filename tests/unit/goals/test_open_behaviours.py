@@ -159,11 +159,14 @@ def test_a_missed_goal_whose_value_meets_the_target_is_achieved_when_its_deadlin
     assert goal.achieved and not goal.missed
 
 
-def test_a_deadline_still_behind_now_leaves_a_missed_goal_missed() -> None:
+def test_a_deadline_still_behind_now_misses_the_goal_again_against_it() -> None:
     goal, _ = _missed()
-    events = decide_revise(goal, {"deadline": T0 + 100 * DAY + MINUTE}, T0 + 102 * DAY, TOL)
-    assert [type(e) for e in events] == [GoalRevised]
-    assert then(goal, events).missed
+    new_deadline = T0 + 100 * DAY + MINUTE
+    events = decide_revise(goal, {"deadline": new_deadline}, T0 + 102 * DAY, TOL)
+    assert [type(e) for e in events] == [GoalRevised, GoalMissed]  # one GoalMissed per deadline; status unchanged
+    assert isinstance(events[1], GoalMissed) and events[1].deadline == new_deadline
+    after = then(goal, events)
+    assert after.missed and after.status == "missed"
 
 
 # -- a gauge value older than the newest is recorded, not counted ---------------------------------------------------

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from goalstream_rules.expected import expected_progress
-from goalstream_rules.status import Tolerances, next_status_change, status_for
+from goalstream_rules.status import Tolerances, missed_after_revision, next_status_change, status_for
 from tests.unit.rules.helpers import DAY, T0, US
 
 DEFAULT = Tolerances()
@@ -133,3 +133,9 @@ def test_status_from_the_gap(actual: float, expected: float, status: str) -> Non
 
 def test_tolerances_are_settings() -> None:
     assert status_for(0.5, 0.65, Tolerances(on_track=0.2, at_risk=0.3)) == "on_track"
+
+
+def test_only_a_new_deadline_clears_missed_by_itself() -> None:
+    assert missed_after_revision(True, ("deadline",)) is False
+    assert missed_after_revision(True, ("title", "target")) is True
+    assert missed_after_revision(False, ("deadline",)) is False

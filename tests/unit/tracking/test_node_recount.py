@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from goalstream_contracts.common import Metric
-from goalstream_contracts.events import GoalRevised
+from goalstream_contracts.events import GoalMissed, GoalRevised
 from goalstream_rules.recount import RECOUNT_FIELDS
 from tests.unit.tracking.builders import DAY, T0, anti, breached, fold, hard, measured, status
 
@@ -55,3 +55,14 @@ def test_a_window_revision_resets_an_anti_goals_value_but_not_its_open_breach() 
 def test_other_revisions_keep_the_value(revised: GoalRevised) -> None:
     node = fold([hard("g"), measured("g", 40.0), revised])["g"]
     assert node.current == 40.0 and node.source is not None
+
+
+def test_a_new_deadline_clears_missed_even_while_the_status_stays_missed() -> None:
+    """A `worst` parent shows its missed child's status; its own deadline extended, it is no longer missed itself
+    (goalstream_rules.status.missed_after_revision, which goals' evolve follows too)."""
+    missed = GoalMissed(goal_id="p", value=None, target=100.0, progress=0.0, deadline=T0)
+    extended = GoalRevised(goal_id="p", changed=("deadline",), deadline=T0 + 30 * DAY)
+    node = fold([hard("p", metric=None, rollup="worst"), status("p", "missed"), missed, extended])["p"]
+    assert (node.missed, node.status) == (False, "missed")
+    retitled = GoalRevised(goal_id="p", changed=("title",), title="other")
+    assert fold([hard("p", metric=None, rollup="worst"), missed, retitled])["p"].missed

@@ -29,7 +29,7 @@ from goalstream_rules.counting import Since, counts_since
 from goalstream_rules.plan import milestone_target
 from goalstream_rules.progress import progress
 from goalstream_rules.recount import recounts
-from goalstream_rules.status import missed_after
+from goalstream_rules.status import missed_after, missed_after_revision
 
 __all__ = ["DomainError", "Goal", "Measurement", "evolve", "fold"]
 
@@ -171,6 +171,7 @@ def _measured(state: Goal, event: MeasurementRecorded) -> Goal:
 def _revised(state: Goal, event: GoalRevised) -> Goal:
     """A revision changes the definition, and what follows from it at once:
 
+    - a new deadline: no longer missed (`goalstream_rules.status.missed_after_revision`), judged against it again;
     - a new baseline or target: the plan's milestones keep their fractions, their targets are worked out again;
     - a deadline that now lies after every counted observation: all of them were observed by it, so they all
       count towards achieving the goal (a deadline moved before some of them keeps the old count: only the
@@ -180,7 +181,7 @@ def _revised(state: Goal, event: GoalRevised) -> Goal:
       achievement and milestones already hit are facts that happened: they stay.
     """
     definition = state.definition.model_copy(update={name: getattr(event, name) for name in event.changed})
-    state = replace(state, definition=definition)
+    state = replace(state, definition=definition, missed=missed_after_revision(state.missed, event.changed))
     if recounts(event.changed):
         state = replace(
             state, current=None, latest_observed_at=None, window=(), by_deadline=None, by_deadline_observed_at=None

@@ -24,7 +24,7 @@ from goalstream_contracts.events import (
 from goalstream_rules.plan import milestone_target
 from goalstream_rules.progress import progress
 from goalstream_rules.recount import recounts
-from goalstream_rules.status import missed_after
+from goalstream_rules.status import missed_after, missed_after_revision
 
 STATUSES = ("on_track", "at_risk", "off_track", "achieved", "missed")
 
@@ -133,6 +133,7 @@ def evolve_node(node: GoalNode | None, event: Payload, occurred_at: datetime, or
             node = _replanned(node, definition) if {"baseline", "target"} & set(event.changed) else node
             if recounts(event.changed):  # goals starts the count again: its refolded values follow this event
                 node = replace(node, current=None, source=None)
+            node = replace(node, missed=missed_after_revision(node.missed, event.changed))
             return _own_progress(replace(node, definition=definition, title=definition.get("title", node.title)))
         case GoalStatusChanged():
             return replace(node, status=event.status, missed=missed_after(node.missed, event.status))
