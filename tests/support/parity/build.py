@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from tests.support.parity.draws import LADDER_SHARE, OpDraw, OrgDraw, ReadingDraw, goal_of
-from tests.support.parity.revisions import revise
+from tests.support.parity.revisions import deadline_of, revise, unrevised_short
 from tests.support.parity.script import (
     FIRST_READING,
     Archive,
@@ -14,6 +14,7 @@ from tests.support.parity.script import (
     CreateLadder,
     Goal,
     Ladder,
+    MoveClock,
     Plan,
     Reading,
     Reparent,
@@ -31,6 +32,15 @@ class _State:
     parent: dict[str, str | None] = field(default_factory=dict)
     alive: list[str] = field(default_factory=list)  # created, not archived (rungs too), in creation order
     readings: list[Reading] = field(default_factory=list)
+    now: timedelta = timedelta(0)  # goals' clock, as the MoveClock steps so far moved it
+    passed: dict[str, set[timedelta]] = field(default_factory=dict)  # deadlines each goal had once they passed
+
+    def pass_deadlines(self) -> None:
+        """Note the deadlines goals has now passed: a goal is missed once a deadline, so never given one again."""
+        for ref in self.alive:
+            g = self.goals.get(ref)
+            if g is not None and g.kind == "hard" and not unrevised_short(g) and deadline_of(g) <= self.now:
+                self.passed.setdefault(ref, set()).add(deadline_of(g))
 
     def parents(self, exclude: str | None = None) -> list[str]:
         """Alive rolled-up hard goals that may take `exclude` as a child (not itself nor one of its descendants)."""
@@ -60,6 +70,10 @@ def build(d: OrgDraw) -> Script:
         steps.append(CreateLadder(ladder))
         s.alive += ladder.rungs
     for slot in range(slots):
+        for move in (m for m in d.moves if slot and m.slot % slots == slot):
+            moved = MoveClock(timedelta(hours=move.hours, minutes=7))
+            s.now += moved.by
+            steps.append(moved)
         for i, x in enumerate(d.goals):
             if x.slot % slots == slot:
                 parents = s.parents()
@@ -70,9 +84,11 @@ def build(d: OrgDraw) -> Script:
                 steps.append(CreateGoal(goal))
         steps += [step for op in d.ops if op.slot % slots == slot and (step := _op(s, op)) is not None]
         for rv in (rv for rv in d.revisions if rv.slot % slots == slot):
-            for revised in revise([s.goals[r] for r in s.alive if r in s.goals], rv, metrics):
+            s.pass_deadlines()
+            for revised in revise([s.goals[r] for r in s.alive if r in s.goals], rv, metrics, s.now, s.passed):
                 s.goals[revised.ref] = revised.goal
                 steps.append(revised)
+                s.pass_deadlines()
         if slot < len(d.batches):
             first = len(s.readings)
             for r in d.batches[slot]:

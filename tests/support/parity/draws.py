@@ -74,12 +74,19 @@ class RevisionDraw:
 
 
 @dataclass(frozen=True)
+class MoveDraw:
+    slot: int  # after batch `slot` - 1 (modulo the batches + 1; 0: none)
+    hours: int  # forward, and 7 minutes more: never onto a whole day, where deadlines and starts are
+
+
+@dataclass(frozen=True)
 class OrgDraw:
     goals: tuple[GoalDraw, ...]
     ladders: tuple[LadderDraw, ...]
     batches: tuple[tuple[ReadingDraw, ...], ...]
     ops: tuple[OpDraw, ...]
     revisions: tuple[RevisionDraw, ...] = ()
+    moves: tuple[MoveDraw, ...] = ()
 
 
 def goal_of(i: int, d: GoalDraw, parent: str | None) -> Goal:

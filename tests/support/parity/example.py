@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import httpx
 
@@ -16,8 +15,9 @@ from tests.support.parity.expectations import deadline_problems, rollup_problems
 from tests.support.parity.lifecycle import RECOUNT, lifecycle_problems
 from tests.support.parity.parity import goal_problems, ladder_problems
 from tests.support.parity.platform import ParityPlatform, new_organisation
+from tests.support.parity.revisions import deadline_of, unrevised_short
 from tests.support.parity.runner import Runner
-from tests.support.parity.script import Revise, Script, Send
+from tests.support.parity.script import MoveClock, Revise, Script, Send
 from tests.support.parity.snapshot import settle
 from tests.support.parity.topic import TopicReader
 
@@ -40,6 +40,9 @@ class Stats:
     ladders: int = 0
     readings: int = 0
     seconds: float = 0.0
+    moves: int = 0  # MoveClock steps
+    moved: float = 0.0  # days goals' clock moved, over every example
+    passed: int = 0  # hard goals whose deadline the moved clock passed (and left behind)
     revisions: Counter[str] = field(default_factory=Counter)  # by kind (revisions.py), and recounts by what they had
     events: Counter[str] = field(default_factory=Counter)
     failing: Counter[str] = field(default_factory=Counter)  # examples with problems, by check
@@ -50,7 +53,8 @@ class Stats:
         failing = ", ".join(f"{k} {n}" for k, n in sorted(self.failing.items())) or "none"
         return (
             f"parity: {self.examples} organisations in {self.seconds:.1f}s ({self.goals} goals, {self.ladders} "
-            f"ladders, {self.readings} readings, revisions: {revised}); events on the topic: {kinds}; "
+            f"ladders, {self.readings} readings, revisions: {revised}; {self.moves} clock moves, "
+            f"{self.moved:.0f} days, past {self.passed} goals' deadlines); events on the topic: {kinds}; "
             f"examples with problems: {failing}"
         )
 
@@ -58,14 +62,16 @@ class Stats:
 async def run_example(platform: ParityPlatform, script: Script, stats: Stats) -> Outcome:
     started = time.monotonic()
     org_id, auth = await new_organisation(platform)
-    base = datetime.now(UTC).replace(microsecond=0)
+    base = platform.now().replace(microsecond=0)  # goals' clock, moved by earlier examples
     async with (
         httpx.AsyncClient(base_url=platform.goals_url, headers=auth, timeout=60) as goals,
         httpx.AsyncClient(base_url=platform.tracking_url, headers=auth, timeout=60) as tracking,
         TopicReader(platform.kafka_bootstrap, org_id) as reader,
     ):
-        runner = Runner(goals, base)
+        runner = Runner(goals, base, platform)
         await runner.run(script)
+        if script.now:  # goals' clock moved: the scheduler has acted on what the last steps made due
+            await runner.scheduled("the script's end")
         rejected = [r for reply in runner.replies for r in reply["results"] if r["status"] == "rejected"]
         assert not rejected, f"the script sent readings goals refused: {rejected}"  # the script is valid by design
         snap = await settle(goals, tracking, reader, runner.ids, runner.ladder_ids)
@@ -76,13 +82,18 @@ async def run_example(platform: ParityPlatform, script: Script, stats: Stats) ->
         value_problems(script, snap),
         rung_problems(script, snap, base),
         rollup_problems(script, snap),
-        deadline_problems(script, snap),
+        deadline_problems(script, snap, script.now),
     )
     stats.examples += 1
     stats.goals += len(runner.ids)
     stats.ladders += len(runner.ladder_ids)
     stats.readings += sum(len(s.readings) for s in script.steps if isinstance(s, Send))
     stats.revisions.update(s.why for s in script.steps if isinstance(s, Revise))
+    stats.moves += sum(isinstance(s, MoveClock) for s in script.steps)
+    stats.moved += script.now.total_seconds() / 86400
+    stats.passed += sum(
+        g.kind == "hard" and not unrevised_short(g) and deadline_of(g) <= script.now for g in script.goals.values()
+    )
     for events in snap.events.values():
         stats.revisions.update(_recounts([e.payload for e in events]))
     stats.events.update(e.event_type for events in snap.events.values() for e in events)

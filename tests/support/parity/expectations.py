@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from goalstream_contracts.events import LadderRungUnlocked
 from tests.support.parity.reference import EPSILON, aggregate, archived_at, climb, counted
-from tests.support.parity.revisions import NOW, deadline_of, unrevised_short
+from tests.support.parity.revisions import deadline_of, unrevised_short
 from tests.support.parity.rollups import Tree
 from tests.support.parity.script import Script
 from tests.support.parity.snapshot import Snapshot
@@ -43,14 +43,27 @@ def value_problems(script: Script, snap: Snapshot) -> list[str]:
     return problems
 
 
-def deadline_problems(script: Script, snap: Snapshot) -> list[str]:
-    """Hard goals whose deadline (as revised) lies ahead: never missed, nor in status `missed` but for a `worst`
-    parent, which takes its worst child's (a missed goal whose deadline is extended past now is live again); and
-    achieved when a measured one's value meets its target (as revised)."""
+def deadline_problems(script: Script, snap: Snapshot, now: timedelta) -> list[str]:
+    """Hard goals whose deadline (as revised) lies ahead of goals' clock `now` (from the example's start): never
+    missed, nor in status `missed` but for a `worst` parent, which takes its worst child's (a missed goal whose
+    deadline is extended past now is live again); and achieved when a measured one's value meets its target (as
+    revised). Once the clock moved, a deadline behind it has passed: its goal is missed, or was achieved."""
     problems: list[str] = []
     archived = archived_at(script)
+    moved = now > timedelta(0)  # the clock moved: the runner then waited for the scheduler at the end
     for ref, g in script.goals.items():
-        if g.kind != "hard" or ref in archived or unrevised_short(g) or deadline_of(g) <= NOW:
+        if g.kind != "hard" or ref in archived or unrevised_short(g):
+            continue
+        if deadline_of(g) <= now:
+            closed = {
+                n: (v[ref]["missed"], v[ref]["achieved"])
+                for n, v in (("goals", snap.goals), ("tracking", snap.tracking))
+            }
+            problems += [
+                f"{ref} neither missed nor achieved in {n}, deadline {deadline_of(g)} behind the clock {now}"
+                for n, (missed, achieved) in closed.items()
+                if moved and not missed and not achieved
+            ]
             continue
         shown = [
             (name, view["missed"], view["status"])

@@ -1,22 +1,28 @@
 """goals and tracking as real processes for the parity test, and a new organisation for each example.
 
 Notifications plays no part in parity and is not started. The scheduler looks every half second, so a
-deadline that passes during an example is acted on while the example still runs.
+deadline that passes during an example is acted on while the example still runs. Goals runs on a clock the
+test moves (clocked_goals.py): real now plus the offset in the platform's clock file, forward only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 from tests.support.cli import goalstream
 from tests.support.infra import Endpoints, create_database, start_groups_at_end
+from tests.support.parity.clocked_goals import CLOCK_FILE, move_to
 from tests.support.polling import eventually
 from tests.support.processes import ServiceProcess
 
@@ -27,6 +33,38 @@ class ParityPlatform:
     tracking_url: str
     kafka_bootstrap: str
     operator: dict[str, str]  # the operator key's Authorization header, for the admin API
+    clock_file: Path  # goals' clock offset, in seconds
+
+    def offset(self) -> timedelta:
+        if not self.clock_file.exists():
+            return timedelta(0)
+        return timedelta(seconds=float(self.clock_file.read_text()))
+
+    def now(self) -> datetime:
+        """Goals' clock now (up to the time a request takes)."""
+        return datetime.now(UTC) + self.offset()
+
+    def move(self, by: timedelta) -> None:
+        assert by > timedelta(0), f"the clock moves forward only, not by {by}"
+        move_to(self.clock_file, self.offset() + by)
+
+
+class _ClockedGoals(ServiceProcess):
+    """The goals service through tests/support/parity/clocked_goals.py instead of `python -m goalstream_goals`."""
+
+    def start(self) -> _ClockedGoals:
+        env = {**os.environ, **self.env, "GOALSTREAM_HTTP_PORT": str(self.port)}
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        root = Path(__file__).resolve().parents[3]  # the repository, where `tests` is a package
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tests.support.parity.clocked_goals"],
+                env=env,
+                cwd=root,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        return self
 
 
 @contextlib.contextmanager
@@ -38,9 +76,10 @@ def parity_platform(infra: Endpoints, logs: Path) -> Iterator[ParityPlatform]:
         "GOALSTREAM_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
         "GOALSTREAM_CONSUMER_GROUP_PREFIX": prefix,
         "GOALSTREAM_SCHEDULER_INTERVAL_SECONDS": "0.5",
+        CLOCK_FILE: str(logs / "clock"),
     }
     asyncio.run(start_groups_at_end(infra.kafka_bootstrap, prefix))
-    services = [ServiceProcess(name, env, logs) for name in ("goals", "tracking")]
+    services = [_ClockedGoals("goals", env, logs), ServiceProcess("tracking", env, logs)]
     try:
         for service in services:
             service.start()
@@ -52,7 +91,8 @@ def parity_platform(infra: Endpoints, logs: Path) -> Iterator[ParityPlatform]:
         assert issued.returncode == 0, issued.stdout + issued.stderr
         operator = next(w for w in issued.stdout.split() if w.startswith("gso_"))
         goals, tracking = services
-        yield ParityPlatform(goals.url, tracking.url, infra.kafka_bootstrap, {"Authorization": f"Bearer {operator}"})
+        key = {"Authorization": f"Bearer {operator}"}
+        yield ParityPlatform(goals.url, tracking.url, infra.kafka_bootstrap, key, logs / "clock")
     finally:
         for service in services:
             service.stop()

@@ -8,15 +8,16 @@ something) and keep the goal valid (start_at before the deadline, target apart f
   observed at a start), later than it is, or back earlier (to START too) once it was moved later (a goal
   never moved is moved to the last of STARTS first, in a revision of its own: `earlier` is two then);
 - window: an anti-goal's (none, P2D, P7D); target / baseline: a hard goal's;
-- deadline: a hard goal's, 10 or 60 days on, or (once, for a goal that never had a short or past one)
-  10 days back, inside the readings' range: the scheduler misses it at once, a later one makes it live;
+- deadline: a hard goal's, 10 or 60 days on or 10 days back (inside the readings' range), but never one
+  behind goals' clock (as MoveClock steps moved it) that the goal had when it passed: a goal is missed once a
+  deadline. One behind the clock is missed at once; a later one makes the goal live again;
 - extend: a short goal's, to DEADLINE, once goals shows it missed (or achieved): live again.
 Ladder rungs are not revised here (a rung's start_at is its unlock).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
@@ -29,7 +30,7 @@ SPANS = (5.0, 25.0, 60.0, -10.0)  # a new target, from the baseline
 BASELINES = (0.0, 5.0, 10.0, 15.0)
 DEADLINES = (timedelta(days=10), timedelta(days=60), timedelta(days=-10))
 WINDOWS = (None, "P2D", "P7D")
-NOW = timedelta(0)  # about when the example runs, from its start
+NOW = timedelta(0)  # the example's start: a short goal's deadline, a few seconds later, is about then
 
 
 def deadline_of(g: Goal) -> timedelta:
@@ -55,7 +56,9 @@ _APPLIES: dict[RevisionKind, Callable[[Goal], bool]] = {
 }
 
 
-def _choices(kind: RevisionKind, g: Goal, metrics: Sequence[str]) -> list[Goal]:
+def _choices(
+    kind: RevisionKind, g: Goal, metrics: Sequence[str], now: timedelta, passed: Mapping[str, set[timedelta]]
+) -> list[Goal]:
     if kind == "metric":
         return [replace(g, metric=m) for m in (*metrics, SPARE) if m != g.metric]
     if kind == "aggregation":
@@ -71,8 +74,8 @@ def _choices(kind: RevisionKind, g: Goal, metrics: Sequence[str]) -> list[Goal]:
     if kind == "baseline":
         return [replace(g, baseline=b) for b in BASELINES if b not in (g.baseline, g.target)]
     if kind == "deadline":
-        once = g.deadline is None and not g.short  # a deadline goes into the past once: one GoalMissed a goal
-        fits = [t for t in DEADLINES if t != deadline_of(g) and t > g.start and (t > NOW or once)]
+        again = passed.get(g.ref, set())  # one GoalMissed a deadline: a passed one is not given again
+        fits = [t for t in DEADLINES if t != deadline_of(g) and t > g.start and (t > now or t not in again)]
         return [replace(g, deadline=t) for t in fits]
     return [replace(g, deadline=DEADLINE)]  # extend
 
@@ -85,8 +88,15 @@ FIELDS: dict[RevisionKind, str] = {
 }
 
 
-def revise(alive: Sequence[Goal], d: RevisionDraw, metrics: Sequence[str]) -> list[Revise]:
-    """The draw's revision of one of the goals (not rungs) alive now; none when it applies to none of them."""
+def revise(
+    alive: Sequence[Goal],
+    d: RevisionDraw,
+    metrics: Sequence[str],
+    now: timedelta = NOW,
+    passed: Mapping[str, set[timedelta]] | None = None,
+) -> list[Revise]:
+    """The draw's revision of one of the goals (not rungs) alive now, `now` goals' clock from the example's start
+    and `passed` the deadlines each goal had when they passed; none when it applies to none of them."""
     goals = [g for g in alive if _APPLIES[d.kind](g)]
     if d.kind == "earlier":  # a goal moved later before, else one moved to the last start first
         goals = [g for g in goals if g.start > START] or goals
@@ -97,7 +107,7 @@ def revise(alive: Sequence[Goal], d: RevisionDraw, metrics: Sequence[str]) -> li
     if d.kind == "earlier" and goal.start == START:
         first = [Revise(replace(goal, start=STARTS[-1]), ("start_at",), "later")]
         goal = first[0].goal
-    choices = _choices(d.kind, goal, metrics)
+    choices = _choices(d.kind, goal, metrics, now, passed or {})
     if not choices:
         return []
     field = FIELDS.get(d.kind, d.kind)

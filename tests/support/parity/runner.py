@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
+from tests.support.parity.platform import ParityPlatform
 from tests.support.parity.script import (
     DEADLINE,
     SHORT,
@@ -19,6 +20,7 @@ from tests.support.parity.script import (
     CreateLadder,
     Goal,
     Ladder,
+    MoveClock,
     Plan,
     Reading,
     Reparent,
@@ -41,7 +43,8 @@ def _expect(response: httpx.Response, status: int, what: str) -> Any:
 @dataclass
 class Runner:
     goals: httpx.AsyncClient  # on the goals service, with the organisation's key
-    base: datetime  # the example's start: every time in the script is an offset from it
+    base: datetime  # the example's start by goals' clock: every time in the script is an offset from it
+    platform: ParityPlatform  # goals' clock, and moving it
     ids: dict[str, str] = field(default_factory=dict)  # goal ref -> goal id (ladder rungs: "L0.1", "L0.2")
     ladder_ids: dict[str, str] = field(default_factory=dict)
     replies: list[dict[str, Any]] = field(default_factory=list)  # every batch reply
@@ -74,6 +77,30 @@ class Runner:
         elif isinstance(step, Plan):
             plan = {"milestones": step.milestones}
             _expect(await self.goals.post(f"/v1/goals/{self.ids[step.ref]}/plan", json=plan), 201, repr(step))
+        elif isinstance(step, MoveClock):
+            self.platform.move(step.by)
+            await self.scheduled(repr(step))
+
+    async def scheduled(self, what: str, timeout: float = 15.0) -> None:
+        """Until the scheduler has acted on everything due by goals' clock now. The sentinel: a goal (outside the
+        script, so no check sees it) whose deadline is a moment from now. A pass claims due goals oldest due first
+        with one `now`, so the pass that misses the sentinel has decided every goal due before it."""
+        now = self.platform.now()
+        body = {
+            "title": "scheduler sentinel",
+            "kind": "hard",
+            "weight": 1.0,
+            "start_at": _iso(now - timedelta(days=1)),
+            "metric": {"key": "parity.sentinel", "aggregation": "latest"},
+            "baseline": 0.0,
+            "target": 1.0,
+            "deadline": _iso(now + timedelta(milliseconds=100)),
+        }
+        sentinel = _expect(await self.goals.post("/v1/goals", json=body), 201, f"{what}: the sentinel")["id"]
+        deadline = time.monotonic() + timeout
+        while not _expect(await self.goals.get(f"/v1/goals/{sentinel}"), 200, what)["missed"]:
+            assert time.monotonic() < deadline, f"{what}: the scheduler never missed its sentinel"
+            await asyncio.sleep(0.05)
 
     async def _patch(self, ref: str, body: dict[str, Any], what: str) -> None:
         goal_id = self.ids[ref]
@@ -121,7 +148,7 @@ class Runner:
         if g.kind == "anti":
             body |= {"comparator": g.comparator, "threshold": g.threshold, "recovery_threshold": g.recovery}
             return body | ({"window": g.window} if g.window else {})
-        deadline = datetime.now(UTC) + SHORT if g.short else self.base + DEADLINE
+        deadline = self.platform.now() + SHORT if g.short else self.base + DEADLINE
         body |= {"baseline": g.baseline, "target": g.target, "deadline": _iso(deadline)}
         return body | ({"rollup": g.rollup} if g.metric is None else {})
 

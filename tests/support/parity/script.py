@@ -1,7 +1,8 @@
 """An organisation as a script of requests: what the parity test sends, step by step, valid by construction.
 
-Times are offsets from the example's start (real now): the goals service's clock cannot be moved from
-outside (it is injected only in-process, `build_app(clock=...)`), so deadlines are real ones.
+Times are offsets from the example's start (goals' clock then). The test moves goals' clock forward between
+batches (`MoveClock`: clocked_goals.py), so deadlines, milestones, status bands and check-in lapses pass by
+time alone; a short goal's deadline passes by real time, a few seconds after its creation.
 Every goal starts 30 days before the example and every reading is observed between 25 and 5 days
 before it, so `start_at` decides whether a value counts only once a revision moves it into that range
 (`Revise`: revisions.py); otherwise only archiving and ladders do.
@@ -131,7 +132,17 @@ class Revise:
         return f"Revise({self.ref} {self.why}{' once missed' if self.once_closed else ''}: {self.goal!r})"
 
 
-Step = CreateGoal | CreateLadder | Send | Reparent | Archive | Plan | Revise
+@dataclass(frozen=True)
+class MoveClock:
+    """Move goals' clock forward, then wait until its scheduler has acted on everything due by then."""
+
+    by: timedelta
+
+    def __repr__(self) -> str:
+        return f"MoveClock({_hours(self.by)})"
+
+
+Step = CreateGoal | CreateLadder | Send | Reparent | Archive | Plan | Revise | MoveClock
 
 
 @dataclass(frozen=True)
@@ -146,6 +157,11 @@ class Script:
     @property
     def ladders(self) -> dict[str, Ladder]:
         return {s.ladder.ref: s.ladder for s in self.steps if isinstance(s, CreateLadder)}
+
+    @property
+    def now(self) -> timedelta:
+        """Goals' clock once the script has run, from the example's start (but for the seconds it takes)."""
+        return sum((s.by for s in self.steps if isinstance(s, MoveClock)), timedelta(0))
 
     def describe(self) -> str:
         """One line a step, for the report of a failing example."""

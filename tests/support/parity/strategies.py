@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from tests.support.parity.draws import GoalDraw, LadderDraw, OpDraw, OrgDraw, ReadingDraw, RevisionDraw
+from tests.support.parity.draws import GoalDraw, LadderDraw, MoveDraw, OpDraw, OrgDraw, ReadingDraw, RevisionDraw
 
 SLOTS = st.integers(0, 4)
 
@@ -75,6 +75,14 @@ revision_draws = st.builds(
     pick=st.integers(0, 5),
 )
 
+move_draws = st.builds(
+    MoveDraw,
+    slot=st.integers(1, 4),  # between batches, or after the last
+    # Past DEADLINE (every goal's, the first rung's) first, what hypothesis tries most and shrinks to; then an
+    # hour (a status band, a milestone) and days (milestones, a revised deadline 10 days on).
+    hours=st.sampled_from([24 * 32, 24 * 40, 1, 20, 24 * 6, 24 * 12]),
+)
+
 organisations = st.builds(
     OrgDraw,
     goals=st.lists(goal_draws, min_size=2, max_size=7).map(tuple),
@@ -82,4 +90,5 @@ organisations = st.builds(
     batches=st.lists(st.lists(reading_draws, min_size=1, max_size=8).map(tuple), min_size=1, max_size=4).map(tuple),
     ops=st.lists(op_draws, min_size=1, max_size=5).map(tuple),
     revisions=st.lists(revision_draws, min_size=2, max_size=8).map(tuple),
+    moves=st.lists(move_draws, max_size=2).map(tuple),  # drawn last: the seed's other draws stay as they were
 )
