@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from bench import end_to_end, ingest, latency, memory, query, raw_limits, rebuild
+from bench import end_to_end, ingest, latency, memory, pipeline_limit, query, raw_limits, rebuild
 from bench.platform import BenchPlatform
 from bench.progress import console
 from bench.results import RESULTS_FILE, Results
@@ -45,6 +45,7 @@ async def _phase(name: str, results: Results, step: Callable[[], Awaitable[None]
 
 async def _measure(platform: BenchPlatform, scale: Scale, results: Results) -> None:
     await _phase("raw limits", results, lambda: raw_limits.run(platform, scale, results))
+    await _phase("pipeline limit", results, lambda: pipeline_limit.run(platform, scale, results))
     tree = GoalTree()
 
     async def setup() -> None:

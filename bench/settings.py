@@ -10,6 +10,7 @@ class Scale:
     name: str
     goals: int  # the five-level tree for end-to-end, latency and the tree query
     raw_messages: int  # broker produce-to-consume
+    pipeline_records: int  # the pipeline's hops with no work
     copy_rows: int  # PostgreSQL COPY
     measurements: int  # end-to-end throughput
     ingest_measurements: int  # through POST /v1/measurements
@@ -25,6 +26,7 @@ FULL = Scale(
     name="full",
     goals=10_000,
     raw_messages=200_000,
+    pipeline_records=100_000,
     copy_rows=1_000_000,
     measurements=100_000,
     ingest_measurements=100_000,
@@ -39,6 +41,7 @@ QUICK = Scale(
     name="quick",
     goals=1_000,
     raw_messages=20_000,
+    pipeline_records=20_000,
     copy_rows=100_000,
     measurements=10_000,
     ingest_measurements=10_000,
