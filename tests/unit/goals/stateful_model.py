@@ -140,9 +140,10 @@ class Model:
 
     def revised(self, changed: dict[str, Any]) -> None:
         """Apply an accepted revision: milestones follow a new baseline or target; a revision of what counts starts
-        the count again (the kept values are decided anew next); a deadline moved after every counted observation
-        puts them all in time."""
+        the count again (the kept values are decided anew next); a new deadline clears missed (judged again); a
+        deadline moved after every counted observation puts them all in time."""
         self.definition = d = self.definition.model_copy(update=changed)
+        self.missed = self.missed and "deadline" not in changed  # judged again against the new deadline
         if changed.keys() & {"metric", "start_at", "window"}:
             self.observations = []
         if {"baseline", "target"} & changed.keys() and d.target is not None:
