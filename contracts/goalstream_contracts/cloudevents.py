@@ -5,30 +5,46 @@ application/json`, and the key is the organisation id (per-organisation order). 
 envelope fields that CloudEvents has no attribute for are extension attributes
 (`ce_orgid`, `ce_streamid`, `ce_streamversion`, `ce_schemaversion`, `ce_correlationid`,
 `ce_causationid`).
+
+Both ways are on every event's path, so each does its work once: the payload is serialised once by
+its frozen model's own serializer (the same bytes serve the event store), the headers are made as text
+for a writer that stores text (`to_kafka_text`); a record is decoded from its raw bytes by the
+payload's validator (`cloudevents_read`), with no dict in between.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from functools import cache
 from typing import Any
 
-from pydantic import ValidationError
-
 from goalstream_contracts.base import Payload
+from goalstream_contracts.cloudevents_read import (
+    CONTENT_TYPE,
+    SPEC_VERSION,
+    TYPE_PREFIX,
+    ContractError,
+    from_header_map,
+)
 from goalstream_contracts.envelope import Envelope
-from goalstream_contracts.registry import UnknownEventType, UnsupportedSchemaVersion, decode_payload
 
-SPEC_VERSION = "1.0"
-TYPE_PREFIX = "io.goalstream."
-CONTENT_TYPE = "application/json"
+__all__ = [
+    "CONTENT_TYPE",
+    "SCHEMA_BASE",
+    "SPEC_VERSION",
+    "TYPE_PREFIX",
+    "ContractError",
+    "KafkaRecord",
+    "KafkaTextRecord",
+    "dataschema",
+    "from_header_map",
+    "from_kafka",
+    "read_headers",
+    "to_kafka",
+    "to_kafka_text",
+]
+
 SCHEMA_BASE = "https://goalstream.io/schemas/events"
-
-
-class ContractError(ValueError):
-    """A Kafka record that is not a valid goalstream CloudEvent; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -39,38 +55,63 @@ class KafkaRecord:
     headers: tuple[tuple[str, bytes], ...]
 
 
+@dataclass(frozen=True)
+class KafkaTextRecord:
+    """A record whose header values are still text: what a writer keeps before sending (an outbox stores text).
+
+    The same record as `to_kafka`'s, header for header; building it skips encoding headers only to decode them.
+    """
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: tuple[tuple[str, str], ...]
+
+
 def dataschema(event_type: str, version: int) -> str:
     return f"{SCHEMA_BASE}/{event_type}/v{version}.json"
 
 
-def to_kafka(envelope: Envelope[Any]) -> KafkaRecord:
+@cache
+def _type_headers(event_type: str, version: int) -> tuple[str, str, str]:
+    """`ce_type`, `ce_dataschema` and `ce_schemaversion` of a type and version: the same text every time."""
+    return TYPE_PREFIX + event_type, dataschema(event_type, version), str(version)
+
+
+def to_kafka_text(envelope: Envelope[Any]) -> KafkaTextRecord:
+    """The record of `envelope`, headers as text. Their order and every byte are the contract's (wire tests)."""
     payload: Payload = envelope.payload
-    attributes = {
-        "ce_specversion": SPEC_VERSION,
-        "ce_id": str(envelope.event_id),
-        "ce_source": envelope.source,
-        "ce_type": TYPE_PREFIX + envelope.event_type,
-        "ce_time": envelope.occurred_at.isoformat(),
-        "ce_subject": payload.subject(),
-        "ce_dataschema": dataschema(envelope.event_type, envelope.schema_version),
-        "ce_orgid": envelope.org_id,
-        "ce_streamid": envelope.stream_id,
-        "ce_streamversion": str(envelope.stream_version),
-        "ce_schemaversion": str(envelope.schema_version),
-        "ce_correlationid": str(envelope.correlation_id),
-        "content-type": CONTENT_TYPE,
-    }
+    ce_type, schema, version = _type_headers(envelope.event_type, envelope.schema_version)
+    headers = [
+        ("ce_specversion", SPEC_VERSION),
+        ("ce_id", str(envelope.event_id)),
+        ("ce_source", envelope.source),
+        ("ce_type", ce_type),
+        ("ce_time", envelope.occurred_at.isoformat()),
+        ("ce_subject", payload.subject()),
+        ("ce_dataschema", schema),
+        ("ce_orgid", envelope.org_id),
+        ("ce_streamid", envelope.stream_id),
+        ("ce_streamversion", str(envelope.stream_version)),
+        ("ce_schemaversion", version),
+        ("ce_correlationid", str(envelope.correlation_id)),
+        ("content-type", CONTENT_TYPE),
+    ]
     if envelope.causation_id is not None:
-        attributes["ce_causationid"] = str(envelope.causation_id)
-    return KafkaRecord(
-        topic=payload.topic,
-        key=envelope.org_id.encode(),
-        value=payload.model_dump_json().encode(),
-        headers=tuple((name, value.encode()) for name, value in attributes.items()),
-    )
+        headers.append(("ce_causationid", str(envelope.causation_id)))
+    # The frozen model's own serializer, straight to bytes: once per event, for Kafka and the event store alike.
+    value = payload.__pydantic_serializer__.to_json(payload)
+    return KafkaTextRecord(topic=payload.topic, key=envelope.org_id.encode(), value=value, headers=tuple(headers))
 
 
-def _header_map(headers: Any) -> dict[str, str]:
+def to_kafka(envelope: Envelope[Any]) -> KafkaRecord:
+    """The record of `envelope`, as a Kafka client sends it."""
+    r = to_kafka_text(envelope)
+    return KafkaRecord(r.topic, r.key, r.value, tuple((name, value.encode()) for name, value in r.headers))
+
+
+def read_headers(headers: Any) -> dict[str, str]:
+    """A record's headers by lower-case name, as text (names are case-insensitive on read)."""
     found: dict[str, str] = {}
     for name, value in headers or ():
         found[name.lower()] = value.decode() if isinstance(value, bytes | bytearray) else str(value)
@@ -79,46 +120,4 @@ def _header_map(headers: Any) -> dict[str, str]:
 
 def from_kafka(headers: Any, value: bytes | None) -> Envelope[Payload]:
     """Decode a binary-mode record; raises ContractError naming what is wrong."""
-    h = _header_map(headers)
-    missing = [n for n in ("ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "ce_orgid") if n not in h]
-    if missing:
-        raise ContractError(f"missing CloudEvents headers: {', '.join(missing)}")
-    if h["ce_specversion"] != SPEC_VERSION:
-        raise ContractError(f"unsupported ce_specversion {h['ce_specversion']!r}")
-    if not h["ce_type"].startswith(TYPE_PREFIX):
-        raise ContractError(f"ce_type {h['ce_type']!r} is not an io.goalstream type")
-    content_type = h.get("content-type", CONTENT_TYPE).split(";")[0].strip()
-    if content_type != CONTENT_TYPE:
-        raise ContractError(f"unsupported content-type {content_type!r}")
-    event_type = h["ce_type"][len(TYPE_PREFIX) :]
-    try:
-        version = int(h.get("ce_schemaversion", "1"))
-        data = json.loads(value or b"", parse_constant=_reject_constant)
-        if not isinstance(data, dict):
-            raise ContractError("value is not a JSON object")
-        payload = decode_payload(event_type, version, data)
-        return Envelope[Payload](
-            event_id=uuid.UUID(h["ce_id"]),
-            event_type=event_type,
-            schema_version=payload.schema_version,
-            org_id=h["ce_orgid"],
-            stream_id=h.get("ce_streamid", payload.subject()),
-            stream_version=int(h.get("ce_streamversion", "1")),
-            occurred_at=datetime.fromisoformat(h["ce_time"]),
-            correlation_id=uuid.UUID(h.get("ce_correlationid", h["ce_id"])),
-            causation_id=uuid.UUID(h["ce_causationid"]) if h.get("ce_causationid") else None,
-            source=h["ce_source"],
-            payload=payload,
-        )
-    except ContractError:
-        raise
-    except (UnknownEventType, UnsupportedSchemaVersion) as exc:
-        raise ContractError(str(exc)) from exc
-    except ValidationError as exc:
-        raise ContractError(f"invalid {event_type}: {exc.errors(include_url=False)}") from exc
-    except ValueError as exc:
-        raise ContractError(f"malformed record: {exc}") from exc
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in JSON")
+    return from_header_map(read_headers(headers), value)

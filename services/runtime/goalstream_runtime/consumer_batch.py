@@ -21,7 +21,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, Status, StatusCode
 
 from goalstream_contracts.base import Payload
-from goalstream_contracts.cloudevents import ContractError, from_kafka
+from goalstream_contracts.cloudevents import ContractError, from_header_map, read_headers
 from goalstream_contracts.envelope import Envelope
 from goalstream_runtime import metrics
 from goalstream_runtime.db import Connection
@@ -74,13 +74,18 @@ class Item:
 
 
 def decode(records: Iterable[Any], span_name: str) -> list[Item]:
-    """Our contract's events, each with its span started; the others marked for the DLQ with the reason."""
+    """Our contract's events, each with its span started; the others marked for the DLQ with the reason.
+
+    One pass per record: its headers are read once for the CloudEvent and once for its trace, and its
+    payload is validated from the raw bytes (`from_header_map`).
+    """
     items: list[Item] = []
     for record in records:
         try:
-            envelope = from_kafka(record.headers, record.value)
+            envelope = from_header_map(read_headers(record.headers), record.value)
             # The record's own trace when it names one; without it, the batch's consumer span.
-            parent = extract(record.headers) if "traceparent" in header_map(record.headers) else None
+            trace_headers = header_map(record.headers)
+            parent = extract(trace_headers) if "traceparent" in trace_headers else None
         except ContractError as exc:
             items.append(Item(record, reason=str(exc), outcome="dead_lettered"))
             continue

@@ -17,6 +17,8 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 
 
 def _jsonb_out(value: object) -> bytes:
+    if isinstance(value, bytes):  # JSON text already (an event's payload, encoded once for Kafka and the store)
+        return b"\x01" + value
     return b"\x01" + json.dumps(value).encode()  # jsonb's binary form: a version byte, then the text
 
 

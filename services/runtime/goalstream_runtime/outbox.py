@@ -25,9 +25,10 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import RecordMetadata
+from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind
 
-from goalstream_contracts.cloudevents import KafkaRecord
+from goalstream_contracts.cloudevents import KafkaRecord, KafkaTextRecord
 from goalstream_runtime import watermarks
 from goalstream_runtime.db import Connection, connect, lock_key
 from goalstream_runtime.kafka_admin import ensure_topics
@@ -41,7 +42,7 @@ COPY_FROM = 50  # records in one enqueue from which COPY beats a pipelined INSER
 
 async def enqueue(
     conn: Connection,
-    records: Iterable[KafkaRecord],
+    records: Iterable[KafkaRecord | KafkaTextRecord],
     channel: str,
     *,
     notify: bool = True,
@@ -52,15 +53,13 @@ async def enqueue(
     `notify=False` when the transaction has already notified (one NOTIFY per transaction is enough).
     The current trace context (W3C `traceparent`, `tracestate`) is stored with each record, so the
     relay's publish continues the trace of the request that wrote it; `traces` gives each record its
-    own (a batch decided under several traces and written at once).
+    own (a batch decided under several traces and written at once). A `KafkaTextRecord`'s headers are
+    stored as they are; a `KafkaRecord`'s are decoded first (the outbox keeps text).
     """
     records = list(records)
     current = current_headers()
     contexts = traces if traces is not None else [current] * len(records)
-    rows = [
-        (r.topic, r.key, r.value, _with_trace([[k, v.decode()] for k, v in r.headers], t))
-        for r, t in zip(records, contexts, strict=True)
-    ]
+    rows = [(r.topic, r.key, r.value, _with_trace(_text(r), t)) for r, t in zip(records, contexts, strict=True)]
     if not rows:
         return
     if len(rows) >= COPY_FROM:
@@ -71,37 +70,55 @@ async def enqueue(
         await conn.execute(f"NOTIFY {channel}")
 
 
-def _with_trace(headers: list[list[str]], trace_headers: dict[str, str]) -> list[list[str]]:
+def _text(record: KafkaRecord | KafkaTextRecord) -> list[Sequence[str]]:
+    if isinstance(record, KafkaTextRecord):
+        return list(record.headers)
+    return [[k, v.decode()] for k, v in record.headers]
+
+
+def _with_trace(headers: list[Sequence[str]], trace_headers: dict[str, str]) -> list[Sequence[str]]:
     if not trace_headers or header_map(headers):  # a record that names its own trace keeps it
         return headers
     return headers + [[k, v] for k, v in trace_headers.items()]
 
 
-async def _send(producer: AIOKafkaProducer, row: asyncpg.Record) -> asyncio.Future[RecordMetadata]:
-    """Queue one outbox row on the producer; a row with a stored trace gets a publish span in it."""
+Parents = dict[tuple[tuple[str, str], ...], Context]
+
+
+async def _send(
+    producer: AIOKafkaProducer, row: asyncpg.Record, parents: Parents | None = None
+) -> asyncio.Future[RecordMetadata]:
+    """Queue one outbox row on the producer; a row with a stored trace gets a publish span in it.
+
+    `parents` keeps the contexts a batch has already read from stored traces: the events of one request
+    or one measurement share their trace, and reading it costs more than the rest of the row.
+    """
     headers: list[list[str]] = row["headers"]
     stored = header_map(headers)
     if not stored:
-        return await _produce(producer, row, headers)
+        return await _produce(producer, row, [(k, v.encode()) for k, v in headers])
+    key = tuple(stored.items())
+    parent = parents.get(key) if parents is not None else None
+    if parent is None:
+        parent = extract(stored)
+        if parents is not None:
+            parents[key] = parent
     with tracer.start_as_current_span(
         f"{row['topic']} publish",
-        context=extract(stored),
+        context=parent,
         kind=SpanKind.PRODUCER,
         attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"]},
     ):
         # The record names the publish span, so consumers' spans hang below it in the same trace.
-        headers = [[k, v] for k, v in headers if k.lower() not in stored]
-        return await _produce(producer, row, headers + [[k, v] for k, v in current_headers().items()])
+        own = [(k, v.encode()) for k, v in headers if k.lower() not in stored]
+        return await _produce(producer, row, own + [(k, v.encode()) for k, v in current_headers().items()])
 
 
 async def _produce(
-    producer: AIOKafkaProducer, row: asyncpg.Record, headers: list[list[str]]
+    producer: AIOKafkaProducer, row: asyncpg.Record, headers: list[tuple[str, bytes]]
 ) -> asyncio.Future[RecordMetadata]:
     future: asyncio.Future[RecordMetadata] = await producer.send(
-        row["topic"],
-        value=bytes(row["value"]),
-        key=bytes(row["message_key"]),
-        headers=[(k, v.encode()) for k, v in headers],
+        row["topic"], value=bytes(row["value"]), key=bytes(row["message_key"]), headers=headers
     )
     return future
 
@@ -219,7 +236,8 @@ class OutboxRelay:
         if not rows:
             return 0
         # Sent in position order: aiokafka keeps per-partition order, and the key is the organisation.
-        futures = [await _send(producer, r) for r in rows]
+        parents: Parents = {}
+        futures = [await _send(producer, r, parents) for r in rows]
         acked = await asyncio.gather(*futures)
         async with conn.transaction():
             await conn.execute(
