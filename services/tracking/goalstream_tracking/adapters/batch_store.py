@@ -15,7 +15,9 @@ import asyncpg
 from goalstream_contracts.base import Payload
 from goalstream_contracts.envelope import Envelope
 from goalstream_runtime.db import Connection
+from goalstream_tracking.adapters import node_view
 from goalstream_tracking.adapters.store import ladder_doc, ladder_from_doc, node_from_json, node_json
+from goalstream_tracking.domain.child import ChildRow, child_row, counts_array, counts_of
 from goalstream_tracking.domain.ladder import LadderNode
 from goalstream_tracking.domain.node import GoalNode
 
@@ -28,10 +30,6 @@ async def mark_processed(conn: Connection, schema: str, event_ids: Sequence[uuid
         list(event_ids),
     )
     return {r["event_id"] for r in rows}
-
-
-# What `roll_up` never reads of a child or an anti-goal (each has a default in GoalNode).
-_UNREAD = "'{rolled_from,milestones,episodes,source}'::text[]"
 
 
 def _parsed(rows: Iterable[asyncpg.Record], known: Container[str]) -> list[GoalNode]:
@@ -60,20 +58,29 @@ async def with_ancestors(
     return _parsed(rows, known)
 
 
+_CHILD = (
+    "goal_id, org_id, parent_id, kind, in_tree, breached, breach_target, weight, baseline, progress,"
+    " current_value, status, counts, open_breaches"
+)
+
+
 async def children_and_anti_goals(
     conn: Connection, schema: str, org_ids: Iterable[str], goal_ids: Iterable[str], known: Container[str] = ()
-) -> list[GoalNode]:
+) -> list[ChildRow]:
     """The children of the goals and the anti-goals counting their breaches on them (org_id first: the indexes),
-    but `known`: read-only inputs of the rollup, so without the parts it never reads (they parse slowly)."""
-    slim = f"goal_id, (doc - {_UNREAD})::text AS doc"
+    but `known`: read-only inputs of the rollup, from their columns (no document is read)."""
     rows = await conn.fetch(
-        f'SELECT {slim} FROM "{schema}".nodes WHERE org_id = ANY($1::text[]) AND parent_id = ANY($2::text[])'
-        f" UNION ALL SELECT {slim} FROM \"{schema}\".nodes WHERE org_id = ANY($1::text[]) AND kind = 'anti'"
+        f'SELECT {_CHILD} FROM "{schema}".nodes WHERE org_id = ANY($1::text[]) AND parent_id = ANY($2::text[])'
+        f" UNION ALL SELECT {_CHILD} FROM \"{schema}\".nodes WHERE org_id = ANY($1::text[]) AND kind = 'anti'"
         " AND breach_target = ANY($2::text[])",
         list(set(org_ids)),
         list(goal_ids),
     )
-    return _parsed(rows, known)
+    return [
+        ChildRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], counts_of(r[12]), r[13])
+        for r in rows
+        if r["goal_id"] not in known
+    ]
 
 
 async def ladders(conn: Connection, schema: str, ladder_ids: Iterable[str]) -> list[LadderNode]:
@@ -81,26 +88,42 @@ async def ladders(conn: Connection, schema: str, ladder_ids: Iterable[str]) -> l
     return [ladder_from_doc(r["doc"]) for r in rows]
 
 
+def _node_row(n: GoalNode) -> tuple[Any, ...]:
+    c = child_row(n)
+    return (
+        n.goal_id,
+        n.org_id,
+        n.parent_id,
+        n.level,
+        n.kind,
+        n.breach_target if n.kind == "anti" else None,
+        n.breached,
+        n.in_tree,
+        node_json(n).decode(),
+        c.weight,
+        c.baseline,
+        c.progress,
+        c.current,
+        c.status,
+        counts_array(c.counts),
+        c.open_breaches,
+        node_view.view_json(n),
+        node_view.plan_json(n),
+    )
+
+
 async def save_nodes(conn: Connection, schema: str, changed: Iterable[GoalNode]) -> None:
-    rows = [
-        (
-            n.goal_id,
-            n.org_id,
-            n.parent_id,
-            n.level,
-            n.kind,
-            n.breach_target if n.kind == "anti" else None,
-            n.breached,
-            n.in_tree,
-            node_json(n).decode(),
-        )
-        for n in sorted(changed, key=lambda n: n.goal_id)  # one lock order for every writer
-    ]
+    """The documents, with the rollup columns and the stored view derived from them, in the same statement."""
+    rows = [_node_row(n) for n in sorted(changed, key=lambda n: n.goal_id)]  # one lock order for every writer
     await conn.executemany(
-        f'INSERT INTO "{schema}".nodes (goal_id, org_id, parent_id, level, kind, breach_target, breached, in_tree, doc)'
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::text::jsonb) ON CONFLICT (goal_id) DO UPDATE SET"
-        " parent_id = excluded.parent_id, level = excluded.level, breach_target = excluded.breach_target,"
-        " breached = excluded.breached, in_tree = excluded.in_tree, doc = excluded.doc",
+        f'INSERT INTO "{schema}".nodes (goal_id, org_id, parent_id, level, kind, breach_target, breached, in_tree, doc,'
+        " weight, baseline, progress, current_value, status, counts, open_breaches, view_json, plan_json)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9::text::jsonb,$10,$11,$12,$13,$14,$15,$16,$17,$18)"
+        " ON CONFLICT (goal_id) DO UPDATE SET parent_id = excluded.parent_id, level = excluded.level,"
+        " breach_target = excluded.breach_target, breached = excluded.breached, in_tree = excluded.in_tree,"
+        " doc = excluded.doc, weight = excluded.weight, baseline = excluded.baseline, progress = excluded.progress,"
+        " current_value = excluded.current_value, status = excluded.status, counts = excluded.counts,"
+        " open_breaches = excluded.open_breaches, view_json = excluded.view_json, plan_json = excluded.plan_json",
         rows,
     )
 

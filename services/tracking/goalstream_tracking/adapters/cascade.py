@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from goalstream_runtime.db import Connection
 from goalstream_tracking.adapters import batch_store
 from goalstream_tracking.adapters.working_set import WorkingSet
+from goalstream_tracking.domain.child import ChildRow
 from goalstream_tracking.domain.node import GoalNode
 from goalstream_tracking.domain.rollup import roll_up
 
@@ -31,19 +32,21 @@ async def roll_up_touched(conn: Connection, schema: str, ws: WorkingSet) -> None
     if not depth:
         return
     orgs = {ws.nodes[g].org_id for g in depth}
-    # Read-only from here: every goal rolled up is in memory already, so these slim ones are never written.
-    found = await batch_store.children_and_anti_goals(conn, schema, orgs, list(depth), ws.nodes)
-    ws.add_loaded(found)
+    # Read-only from here: every goal rolled up is in memory already; its other children and the anti-goals
+    # counting on it are read as their columns' numbers, never as documents.
+    peers = await batch_store.children_and_anti_goals(conn, schema, orgs, list(depth), ws.nodes)
+    inputs: list[GoalNode | ChildRow] = [*ws.nodes.values(), *peers]
     children: dict[str, list[str]] = defaultdict(list)
     breaches: Counter[str] = Counter()
-    for n in ws.nodes.values():
+    for n in inputs:
         if n.parent_id in depth and ws.nodes[n.parent_id].org_id == n.org_id:
             children[n.parent_id].append(n.goal_id)
         target = n.breach_target if n.kind == "anti" and n.breached and n.in_tree else None
         if target is not None and target in depth and ws.nodes[target].org_id == n.org_id:
             breaches[target] += 1
+    rows = {p.goal_id: p for p in peers}
     for goal_id in sorted(depth, key=lambda g: -depth[g]):
-        kids = [ws.nodes[c] for c in children.get(goal_id, ())]
+        kids = [ws.nodes.get(c) or rows[c] for c in children.get(goal_id, ())]  # in memory: as rolled up so far
         ws.nodes[goal_id] = roll_up(ws.nodes[goal_id], kids, breaches[goal_id])
 
 

@@ -22,8 +22,11 @@ CREATE TABLE "{schema}".event_log (
 );
 CREATE INDEX ON "{schema}".event_log (org_id, seq);
 
--- One row per goal: the node document (own numbers, rollup numbers, milestones, episodes) and the
--- columns queries select by.
+-- One row per goal: the node document (own numbers, rollup numbers, milestones, episodes), the
+-- columns queries select by, what a parent's rollup reads of it (weight .. open_breaches: see
+-- domain/child.py; a rollup never parses a child's document), and the API's view of it (`view_json`, JSON
+-- without the two fields of the answer's time, and `plan_json`, the inputs of its expected progress).
+-- Migration 0003 adds the later columns to generations made before it.
 CREATE TABLE "{schema}".nodes (
     goal_id        text PRIMARY KEY,
     org_id         text NOT NULL,
@@ -33,8 +36,17 @@ CREATE TABLE "{schema}".nodes (
     breach_target  text,
     breached       boolean NOT NULL,
     in_tree        boolean NOT NULL,
-    doc            jsonb NOT NULL
-);
+    doc            jsonb NOT NULL,
+    weight         double precision NOT NULL DEFAULT 1,
+    baseline       double precision NOT NULL DEFAULT 0,
+    progress       double precision,
+    current_value  double precision,
+    status         text,
+    counts         integer[] NOT NULL DEFAULT '{0,0,0,0,0}',
+    open_breaches  integer NOT NULL DEFAULT 0,
+    view_json      text,
+    plan_json      text
+) WITH (toast_tuple_target = 8160);  -- rows near 2 kB: kept whole, not compressed on every write
 CREATE INDEX ON "{schema}".nodes (org_id, parent_id);
 CREATE INDEX ON "{schema}".nodes (org_id, level, goal_id);
 CREATE INDEX ON "{schema}".nodes (org_id, breach_target) WHERE kind = 'anti';

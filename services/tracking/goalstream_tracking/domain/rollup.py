@@ -14,12 +14,14 @@ from typing import cast
 from goalstream_contracts.common import GoalStatus
 from goalstream_rules.progress import clamp01
 from goalstream_rules.rollup import Child, contribution, rollup_numbers
+from goalstream_tracking.domain.child import ChildRow, child_row
 from goalstream_tracking.domain.node import STATUSES, GoalNode
 
 
-def roll_up(node: GoalNode, children: Iterable[GoalNode], own_breaches: int) -> GoalNode:
+def roll_up(node: GoalNode, children: Iterable[GoalNode | ChildRow], own_breaches: int) -> GoalNode:
     """`node` with its rollup numbers recomputed from its in-tree children (already rolled up)."""
-    kids = sorted((c for c in children if c.kind == "hard" and c.in_tree), key=lambda c: c.goal_id)
+    rows = (c if isinstance(c, ChildRow) else child_row(c) for c in children)
+    kids = sorted((c for c in rows if c.kind == "hard" and c.in_tree), key=lambda c: c.goal_id)
     breaches = own_breaches + sum(c.open_breaches for c in kids)
     if node.kind != "hard":
         return replace(node, open_breaches=breaches, counts={})
@@ -49,12 +51,10 @@ def roll_up(node: GoalNode, children: Iterable[GoalNode], own_breaches: int) -> 
     )
 
 
-def as_child(node: GoalNode) -> Child:
+def as_child(row: ChildRow) -> Child:
     """A child as its parent's rollup sees it: a `sum` child brings its total, a measured one its own value."""
-    d = node.definition
-    current = node.rollup_current if node.rollup_current is not None else node.current
-    status = cast(GoalStatus, node.status) if node.status in STATUSES else None
-    return Child(float(d.get("weight", 1.0)), node.progress, current, float(d.get("baseline") or 0.0), status)
+    status = cast(GoalStatus, row.status) if row.status in STATUSES else None
+    return Child(row.weight, row.progress, row.current, row.baseline, status)
 
 
 def own_breaches(anti_goals: Iterable[GoalNode]) -> Counter[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
@@ -25,8 +26,9 @@ from goalstream_tracking.entrypoints.views import (
     Rung,
     Tree,
 )
-from goalstream_tracking.service_layer import queries
+from goalstream_tracking.service_layer import answers, queries
 from goalstream_tracking.service_layer.queries import MAX_PAGE, NotFound, Tracking
+from goalstream_tracking.service_layer.read_models import LiveReadModel
 
 
 def _tracking(request: Request) -> Tracking:
@@ -54,11 +56,29 @@ def _next(items: list[GoalProgress] | list[AntiGoal], limit: int) -> str | None:
     return items[-1].goal_id if len(items) == limit else None
 
 
+def _json(text: str) -> Response:
+    # Built from the stored views (`answers`), or serialised here: FastAPI would validate the answer again.
+    return Response(text, media_type=JSON)
+
+
 @router.get("/goals/{goal_id}/progress", response_model=GoalProgress)
-async def goal_progress(goal_id: str, caller: Reader, service: Service, as_of: AsOf = None) -> GoalProgress:
+async def goal_progress(goal_id: str, caller: Reader, service: Service, as_of: AsOf = None) -> Response:
     with _not_found():
         async with service.read_model(caller.org_id, as_of) as (rm, at):
-            return GoalProgress.of(await queries.goal(rm, goal_id), at)
+            if isinstance(rm, LiveReadModel):
+                return _json(await answers.goal(rm.conn, rm.schema, rm.org_id, goal_id, at))
+            return _json(GoalProgress.of(await queries.goal(rm, goal_id), at).model_dump_json())
+
+
+TREE_CURSOR = re.compile(r"(\d{1,2}):(.+)", re.DOTALL)
+
+
+def _tree_cursor(after: str) -> tuple[int, str] | None:
+    if not after:
+        return None
+    if (m := TREE_CURSOR.fullmatch(after)) is None:
+        raise ApiError(422, "invalid_request", "after: not a cursor of this tree (`<depth>:<goal id>`)", "after")
+    return int(m[1]), m[2]
 
 
 @router.get("/tree", response_model=Tree | Page)
@@ -68,16 +88,41 @@ async def tree(
     root: Annotated[str | None, Query(max_length=200, description="the subtree's root; none: list the roots")] = None,
     max_depth: Annotated[int, Query(ge=0, le=50)] = 10,
     as_of: AsOf = None,
-    after: After = "",
-    limit: Limit = 100,
-) -> Page | Response:
+    after: Annotated[str, Query(max_length=300, description="the `next_after` of the previous page")] = "",
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_PAGE,
+            description="without `root`: roots per page (100 if not given). With `root`: answer a page of this many"
+            " goals of the subtree, flat (a `Page`), parents before children (by depth, then goal id); without"
+            " it the whole subtree, nested (a `Tree`)",
+        ),
+    ] = None,
+) -> Response:
+    cursor = _tree_cursor(after) if root is not None and limit is not None else None
     with _not_found():
         async with service.read_model(caller.org_id, as_of) as (rm, at):
+            live = rm if isinstance(rm, LiveReadModel) else None
             if root is None:
-                items = [GoalProgress.of(n, at) for n in await queries.roots(rm, after, limit)]
-                return Page(items=items, next_after=_next(items, limit))
-            # Serialised here: FastAPI would validate the whole tree again against `Tree | Page` first.
-            return Response(Tree.of(await queries.tree(rm, root, max_depth), at).model_dump_json(), media_type=JSON)
+                size = limit or 100
+                if live is not None:
+                    condition = "n.parent_id IS NULL AND n.kind = 'hard' AND n.in_tree"
+                    return _json(
+                        await answers.page(live.conn, live.schema, live.org_id, condition, (), after, size, at)
+                    )
+                items = [GoalProgress.of(n, at) for n in await queries.roots(rm, after, size)]
+                return _json(Page(items=items, next_after=_next(items, size)).model_dump_json())
+            if live is not None:
+                c, s, o = live.conn, live.schema, live.org_id
+                if limit is None:
+                    return _json(await answers.tree(c, s, o, root, max_depth, at))
+                return _json(await answers.tree_page(c, s, o, root, max_depth, cursor, limit, at))
+            if limit is None:
+                return _json(Tree.of(await queries.tree(rm, root, max_depth), at).model_dump_json())
+            nodes, last = await queries.tree_page(rm, root, max_depth, cursor, limit)
+            next_after = None if last is None else answers.tree_cursor(*last)
+            return _json(Page(items=[GoalProgress.of(n, at) for n in nodes], next_after=next_after).model_dump_json())
 
 
 @router.get("/rollups", response_model=Rollups)
@@ -88,8 +133,10 @@ async def rollups(
     as_of: AsOf = None,
     after: After = "",
     limit: Limit = 100,
-) -> Rollups:
+) -> Response:
     async with service.read_model(caller.org_id, as_of) as (rm, at):
+        if isinstance(rm, LiveReadModel):
+            return _json(await answers.rollups(rm.conn, rm.schema, rm.org_id, level, after, limit, at))
         every = await queries.at_level(rm, level, "", 1_000_000)
         page = [GoalProgress.of(n, at) for n in every if n.goal_id > after][:limit]
     counts: dict[str, int] = {}
@@ -99,7 +146,7 @@ async def rollups(
     summary = LevelSummary(
         level=level, goals=len(every), mean_progress=level_mean(n.progress for n in every), counts=counts
     )
-    return Rollups(items=page, next_after=_next(page, limit), summary=summary)
+    return _json(Rollups(items=page, next_after=_next(page, limit), summary=summary).model_dump_json())
 
 
 @router.get("/anti-goals", response_model=AntiGoals)

@@ -7,8 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from goalstream_rules.expected import expected_progress
-from goalstream_rules.progress import clamp01
+from goalstream_tracking.adapters import node_view
 from goalstream_tracking.domain.node import GoalNode
 from goalstream_tracking.service_layer.queries import TreeNode
 
@@ -52,51 +51,8 @@ class GoalProgress(BaseModel):
 
     @classmethod
     def of(cls, n: GoalNode, at: datetime) -> GoalProgress:
-        d = n.definition
-        rolled = d.get("metric") is None and bool(n.rolled_from)
-        source: dict[str, Any] | None = n.source
-        if rolled:
-            source = {
-                "kind": "rollup",
-                "rollup": d.get("rollup") or "weighted_mean",
-                "children": [{"goal_id": g, "weight": w, "value": v} for g, w, v in n.rolled_from],
-            }
-        return cls(
-            goal_id=n.goal_id,
-            title=n.title,
-            kind=n.kind,
-            level=n.level,
-            parent_id=n.parent_id,
-            weight=float(d.get("weight", 1.0)),
-            rollup=d.get("rollup"),
-            metric=(d.get("metric") or {}).get("key"),
-            unit=d.get("unit"),
-            baseline=d.get("baseline", 0.0 if n.kind == "hard" else None),
-            target=d.get("target"),
-            current_value=n.rollup_current if n.rollup_current is not None else n.current,
-            progress=n.progress,
-            progress_clamped=None if n.progress is None else clamp01(n.progress),
-            expected_progress=_expected(n, at),
-            status=n.status,
-            achieved=n.achieved,
-            missed=n.missed,
-            archived=n.archived,
-            breached=n.breached if n.kind == "anti" else None,
-            open_breaches=n.open_breaches,
-            counts=n.counts,
-            milestones=[Milestone(**m.__dict__) for m in n.milestones],
-            source=source,
-            version=n.version,
-            as_of=at,
-        )
-
-
-def _expected(n: GoalNode, at: datetime) -> float | None:
-    d = n.definition
-    if n.kind != "hard" or d.get("start_at") is None or d.get("deadline") is None:
-        return None
-    plan = [(m.due, m.fraction) for m in n.milestones]
-    return expected_progress(at, datetime.fromisoformat(d["start_at"]), datetime.fromisoformat(d["deadline"]), plan)
+        # The same fields the projection keeps as each node's stored view (`node_view`).
+        return cls(**node_view.fields(n), expected_progress=node_view.expected_of(node_view.plan_json(n), at), as_of=at)
 
 
 class Tree(BaseModel):

@@ -89,6 +89,22 @@ async def tree(rm: ReadModel, root_id: str, max_depth: int) -> TreeNode:
     return build(nodes[0])
 
 
+async def tree_page(
+    rm: ReadModel, root_id: str, max_depth: int, after: tuple[int, str] | None, limit: int
+) -> tuple[list[GoalNode], tuple[int, str] | None]:
+    """A page of the subtree, parents before children (by depth, then goal id), and the last one's cursor
+    when more follow. The live answer pages in SQL (`answers.tree_page`); this is the `as_of` one."""
+    nodes = await rm.subtree(root_id, max_depth)
+    if not nodes:
+        raise NotFound(root_id)
+    depth = {root_id: 0}
+    for n in nodes[1:]:
+        depth[n.goal_id] = depth[n.parent_id or ""] + 1
+    ordered = sorted(((depth[n.goal_id], n.goal_id), n) for n in nodes)
+    rest = [(key, n) for key, n in ordered if after is None or key > after]
+    return [n for _, n in rest[:limit]], rest[limit - 1][0] if len(rest) > limit else None
+
+
 async def roots(rm: ReadModel, after: str, limit: int) -> list[GoalNode]:
     return await rm.page(
         "parent_id IS NULL AND kind = 'hard' AND in_tree",
