@@ -6,7 +6,7 @@ COPY constraints.txt ./
 COPY contracts contracts
 COPY services services
 RUN pip install --no-cache-dir -c constraints.txt ./contracts ./services/rules ./services/runtime ./services/goals \
-        ./services/tracking ./services/notifications
+        ./services/tracking ./services/notifications ./services/cli
 # 65534 is nobody; numeric so that Kubernetes can check runAsNonRoot.
 USER 65534:65534
 # goals, tracking, notifications (GOALSTREAM_HTTP_PORT defaults); /health, /ready and /metrics on each.

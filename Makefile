@@ -4,7 +4,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e contracts -e services/rules -e services/runtime -e services/goals -e services/tracking -e services/notifications
+PACKAGES := -e contracts -e services/rules -e services/runtime -e services/goals -e services/tracking -e services/notifications \
+	-e services/cli
 STAMP := $(VENV)/.installed
 
 .PHONY: install browser run test pytest check lint typecheck schemas bench clean
@@ -46,7 +47,8 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy contracts/goalstream_contracts services/rules/goalstream_rules services/runtime/goalstream_runtime \
-		services/goals/goalstream_goals services/tracking/goalstream_tracking services/notifications/goalstream_notifications bench
+		services/goals/goalstream_goals services/tracking/goalstream_tracking services/notifications/goalstream_notifications \
+		services/cli/goalstream_cli bench
 
 schemas: install  ## rewrite the event schema snapshots (after a compatible change), docs/asyncapi.yaml and docs/events/
 	$(BIN)/python -m goalstream_contracts.snapshots --write

@@ -8,9 +8,9 @@ import sys
 
 
 def goalstream(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    """`python -m goalstream_runtime.cli ...` as a subprocess, output captured."""
+    """`python -m goalstream_cli ...` as a subprocess, output captured."""
     return subprocess.run(
-        [sys.executable, "-m", "goalstream_runtime.cli", *args],
+        [sys.executable, "-m", "goalstream_cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

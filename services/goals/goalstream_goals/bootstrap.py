@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from goalstream_contracts.topics import MEASUREMENTS
 from goalstream_goals.adapters import organisations
 from goalstream_goals.adapters.event_store import OUTBOX_CHANNEL
-from goalstream_goals.entrypoints import admin_http, http
+from goalstream_goals.entrypoints import admin_http, goal_batch_http, http
 from goalstream_goals.entrypoints.kafka import subscribe_measurements
 from goalstream_goals.service_layer.goal_cache import GoalCache
 from goalstream_goals.service_layer.goals import Clock, GoalsService
@@ -74,6 +74,7 @@ def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
     app = create_app("goalstream goals", "0.1.0", settings.max_body_bytes, readiness, lifespan=lifespan)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.include_router(http.router)
+    app.include_router(goal_batch_http.router)
     app.include_router(admin_http.keys_router)
     app.include_router(admin_http.operator_router)
     return app

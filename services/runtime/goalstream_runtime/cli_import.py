@@ -24,6 +24,17 @@ from rich.table import Table
 from goalstream_runtime.cli_import_rows import ImportFileError, check_row, count_rows, read_rows
 
 MAX_BATCH = 10_000
+# How every command that talks to the goals API is pointed at it and authenticated (also `goalstream goals import`).
+ApiUrl = Annotated[str, typer.Option(envvar="GOALSTREAM_API_URL", help="goals API base URL")]
+ApiKey = Annotated[str, typer.Option(envvar="GOALSTREAM_KEY", help="organisation API key (write scope)")]
+DEFAULT_API = "http://127.0.0.1:8001"
+
+
+def api_client(api: str, key: str) -> httpx.Client:
+    """A client of the goals API with the organisation's key; a missing key is the --key option's error."""
+    if not key:
+        raise typer.BadParameter("an API key is needed (or set GOALSTREAM_KEY)", param_hint="--key")
+    return httpx.Client(base_url=api, headers={"Authorization": f"Bearer {key}"}, timeout=120)
 
 
 class ImportAborted(Exception):
@@ -144,8 +155,8 @@ def print_summary(console: Console, summary: Summary, errors_path: Path | None) 
 
 def import_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or JSON-lines export")],
-    api: Annotated[str, typer.Option(envvar="GOALSTREAM_API_URL", help="goals API base URL")] = "http://127.0.0.1:8001",
-    key: Annotated[str, typer.Option(envvar="GOALSTREAM_KEY", help="organisation API key (write scope)")] = "",
+    api: ApiUrl = DEFAULT_API,
+    key: ApiKey = "",
     fmt: Annotated[str, typer.Option("--format", help="csv or jsonl; default: from the file name")] = "",
     batch: Annotated[int, typer.Option(min=1, max=MAX_BATCH, help="measurements per request")] = 5000,
     source: Annotated[str | None, typer.Option(help="source of rows that name none")] = None,
@@ -158,12 +169,9 @@ def import_command(
     fmt = (fmt or ("jsonl" if file.suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv")).lower()
     if fmt not in ("csv", "jsonl"):
         raise typer.BadParameter("must be csv or jsonl", param_hint="--format")
-    if not key:
-        raise typer.BadParameter("an API key is needed (or set GOALSTREAM_KEY)", param_hint="--key")
-    headers = {"Authorization": f"Bearer {key}"}
     try:
         with (
-            httpx.Client(base_url=api, headers=headers, timeout=120) as client,
+            api_client(api, key) as client,
             errors.open("w", newline="") if errors else contextlib.nullcontext() as sink,
         ):
             summary = run_import(file, fmt, client, batch, source, sink, show)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from asyncpg import Record
+
 from goalstream_goals.domain.goal import Measurement
 from goalstream_runtime.db import Connection
 
@@ -83,19 +85,53 @@ async def newest(
         strictly,
         limit,
     )
-    return [
-        Kept(
-            Measurement(
-                measurement_id=r["measurement_id"],
-                metric=metric,
-                value=r["value"],
-                observed_at=r["observed_at"],
-                source=r["source"],
-                comment=r["comment"],
-                confidence=r["confidence"],
-            ),
-            r["goal_id"],
-            (0, r["position"]),
-        )
-        for r in rows
-    ]
+    return [_kept(r, metric) for r in rows]
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One goal's `newest` question: its metric, `since`, `strictly` and `limit`."""
+
+    goal_id: str
+    metric: str
+    since: datetime | None
+    strictly: bool
+    limit: int
+
+
+async def newest_many(conn: Connection, org_id: str, wanted: list[Wanted]) -> dict[str, list[Kept]]:
+    """`newest` for many goals in one query (each goal's values, newest first); a goal with none is left out."""
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        "SELECT w.goal, s.measurement_id, s.value, s.observed_at, s.source, s.comment, s.confidence, s.goal_id,"
+        " s.position FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::bool[], $6::int[])"
+        " AS w(goal, metric, since, strictly, lim) CROSS JOIN LATERAL (SELECT * FROM measurement_series"
+        " WHERE org_id = $1 AND metric_key = w.metric AND (goal_id IS NULL OR goal_id = w.goal)"
+        " AND (w.since IS NULL OR observed_at > w.since OR (NOT w.strictly AND observed_at = w.since))"
+        " ORDER BY observed_at DESC, position DESC LIMIT w.lim) s",
+        org_id,
+        [w.goal_id for w in wanted],
+        [w.metric for w in wanted],
+        [w.since for w in wanted],
+        [w.strictly for w in wanted],
+        [w.limit for w in wanted],
+    )
+    metric_of = {w.goal_id: w.metric for w in wanted}
+    found: dict[str, list[Kept]] = {}
+    for r in rows:  # in no promised order: a fold sorts its values by arrival
+        found.setdefault(r["goal"], []).append(_kept(r, metric_of[r["goal"]]))
+    return found
+
+
+def _kept(r: Record, metric: str) -> Kept:
+    m = Measurement(
+        measurement_id=r["measurement_id"],
+        metric=metric,
+        value=r["value"],
+        observed_at=r["observed_at"],
+        source=r["source"],
+        comment=r["comment"],
+        confidence=r["confidence"],
+    )
+    return Kept(m, r["goal_id"], (0, r["position"]))

@@ -53,3 +53,15 @@ async def write(conn: Connection, org_id: str, goal: Goal, last_snapshot_version
         FORMAT,
         state,
     )
+
+
+async def write_many(conn: Connection, org_id: str, goals: list[Goal]) -> None:
+    """Snapshot these goals (the session chose them: each crossed a multiple of EVERY events) in one statement."""
+    if not goals:
+        return
+    await conn.executemany(
+        "INSERT INTO snapshots (stream_id, org_id, version, format, state) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, format = excluded.format,"
+        " state = excluded.state",
+        [(g.goal_id, org_id, g.version, FORMAT, _GOAL.dump_python(g, mode="json")) for g in goals],
+    )

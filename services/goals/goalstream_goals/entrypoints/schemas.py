@@ -14,6 +14,7 @@ from goalstream_contracts.measurements import MeasurementSubmitted
 from goalstream_goals.domain.goal import Measurement
 
 MAX_BATCH = 10_000
+MAX_GOAL_BATCH = 5_000  # goals in one `POST /v1/goals/batch`: one transaction, all or nothing
 # The contracts' bounded number, without coercion: `true` or `"5"` is not a number here.
 StrictNumber = Annotated[Number, NoCoercion()]
 
@@ -74,6 +75,19 @@ class GoalCreate(GoalFields):
 
 class GoalPatch(GoalFields):
     pass
+
+
+class GoalBatchItem(GoalCreate):
+    """One goal of a batch: the fields of `POST /v1/goals`, and references to place it in the batch's tree."""
+
+    ref: Text | None = Field(default=None, min_length=1, max_length=100, description="the client's name for it")
+    parent_ref: Text | None = Field(
+        default=None, min_length=1, max_length=100, description="the `ref` of its parent in this batch (not parent_id)"
+    )
+
+
+class GoalBatch(Strict):
+    goals: list[GoalBatchItem] = Field(min_length=1, max_length=MAX_GOAL_BATCH, description="in any order")
 
 
 class CheckpointIn(Strict):

@@ -165,18 +165,26 @@ async def _record(s: Session, goal: Goal, replayed: bool = False) -> GoalRecord:
 async def _check_links(s: Session, goal_id: str, parent_id: str | None, guards: str | None) -> None:
     """A parent and a guarded goal must be hard goals of the same organisation; a parent must not close a cycle."""
     if parent_id is not None:
-        parent = await s.find_goal(parent_id)
-        if parent is None:
-            raise NotFound(parent_id, "parent_id")
-        if parent.definition.kind != "hard" or parent.archived:
-            raise DomainError("a parent must be an active hard goal", "parent_id")
+        check_parent(parent_id, await s.find_goal(parent_id))
         if parent_id == goal_id or goal_id in await nodes.ancestors(s.conn, s.org_id, parent_id):
             raise DomainError(
                 f"goal {parent_id} is below this goal: the link would close a cycle", "parent_id", "cycle"
             )
     if guards is not None:
-        guarded = await s.find_goal(guards)
-        if guarded is None:
-            raise NotFound(guards, "guards")
-        if guarded.definition.kind != "hard":
-            raise DomainError("an anti-goal guards a hard goal", "guards")
+        check_guarded(guards, await s.find_goal(guards))
+
+
+def check_parent(parent_id: str, parent: Goal | None, field: str = "parent_id") -> None:
+    """The goal named as a parent (None: not found in the organisation) may have children."""
+    if parent is None:
+        raise NotFound(parent_id, field)
+    if parent.definition.kind != "hard" or parent.archived:
+        raise DomainError("a parent must be an active hard goal", field)
+
+
+def check_guarded(guards: str, guarded: Goal | None, field: str = "guards") -> None:
+    """The goal an anti-goal guards (None: not found in the organisation) is a hard goal."""
+    if guarded is None:
+        raise NotFound(guards, field)
+    if guarded.definition.kind != "hard":
+        raise DomainError("an anti-goal guards a hard goal", field)

@@ -11,6 +11,7 @@ for another request is the client's mistake, answered 422 naming the header.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from goalstream_contracts.events import GoalSet
@@ -18,6 +19,7 @@ from goalstream_goals.adapters import event_store
 from goalstream_goals.domain.define import decide_set
 from goalstream_goals.domain.errors import DomainError
 from goalstream_goals.service_layer.unit_of_work import Session
+from goalstream_rules.status import Tolerances
 
 HEADER = "Idempotency-Key"
 
@@ -32,16 +34,19 @@ async def check_same_request(s: Session, goal_id: str, fields: dict[str, Any]) -
     stored = await event_store.stored(s.conn, [first_event_id(goal_id)])
     if not stored or not isinstance(stored[0].payload, GoalSet):
         return  # made before its events had derived ids: nothing to compare with, so replay as before
-    original = stored[0].payload
-    try:
-        again = GoalSet(goal_id=goal_id, **{"start_at": original.start_at, **fields})
-        same = decide_set(again, s.now, s.tolerances)[0] == original
-    except (DomainError, ValueError):
-        same = False  # not even a valid goal now: certainly not the body that made it
-    if not same:
+    if not same_request(stored[0].payload, fields, s.now, s.tolerances):
         raise DomainError(
             f"this {HEADER} was first used with a different body; send that body again to get the goal it made,"
             " or use a new key for a new goal",
             HEADER,
             "idempotency_key_reused",
         )
+
+
+def same_request(original: GoalSet, fields: dict[str, Any], now: datetime, tolerances: Tolerances) -> bool:
+    """Whether `fields` would set the goal exactly as `original` (its stored GoalSet) set it."""
+    try:
+        again = GoalSet(goal_id=original.goal_id, **{"start_at": original.start_at, **fields})
+        return decide_set(again, now, tolerances)[0] == original
+    except (DomainError, ValueError):
+        return False  # not even a valid goal now: certainly not the body that made it

@@ -2,7 +2,8 @@
 
 A session decides on state it read (and keeps in memory), so deciding costs no round trips; `flush`
 then writes everything at once: one version check for every stream it appended to, one insert of all
-events and their outbox records, one of the changed tree rows, and one or two of the due times.
+events and their outbox records, one of the changed tree rows, one or two of the due times, and as
+many for the metric bindings and snapshots (so a batch of new goals costs the same statements as one).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from datetime import datetime
 
 from goalstream_contracts.base import Payload
 from goalstream_contracts.envelope import Envelope
-from goalstream_goals.adapters import event_batches, nodes, schedule
+from goalstream_goals.adapters import event_batches, goal_metrics, nodes, schedule, snapshots
 from goalstream_goals.adapters.event_store import ConcurrencyError
 from goalstream_goals.adapters.nodes import Node
+from goalstream_goals.domain.goal import Goal
 from goalstream_runtime.db import Connection
 from goalstream_runtime.telemetry import current_headers
 
@@ -27,6 +29,8 @@ class PendingWrites:
     versions: dict[str, int] = field(default_factory=dict)  # stream -> its version with the pending events
     nodes: dict[str, Node] = field(default_factory=dict)
     due: dict[str, datetime | None] = field(default_factory=dict)
+    metrics: dict[str, tuple[str | None, bool]] = field(default_factory=dict)  # goal -> (metric or None, active)
+    snapshots: dict[str, Goal] = field(default_factory=dict)  # goal -> its state to snapshot
     flushed_events: bool = False  # the organisation's lock is held and the relay notified
 
     def add_events(self, envelopes: list[Envelope[Payload]], expected_version: int) -> None:
@@ -59,5 +63,8 @@ class PendingWrites:
             self.flushed_events = True
         await nodes.save_many(conn, org_id, list(self.nodes.values()))
         await schedule.set_due_many(conn, org_id, self.due)
+        await goal_metrics.bind_many(conn, org_id, self.metrics)
+        await snapshots.write_many(conn, org_id, list(self.snapshots.values()))
         self.envelopes, self.traces, self.nodes, self.due = [], [], {}, {}
+        self.metrics, self.snapshots = {}, {}
         self.base_versions, self.versions = {}, {}

@@ -30,17 +30,32 @@ if TYPE_CHECKING:
 FOLD_CAP = 10_000
 
 
-async def fold_series(s: Session, goal: Goal, *, cause: uuid.UUID | None = None) -> Goal:
-    """Decide the kept values the goal's window holds. The goal's count is empty: it is new, a rung just unlocked,
-    or revised onto what counts (`goalstream_rules.recount`), which starts its count again."""
+def wanted(goal: Goal) -> series.Wanted | None:
+    """Which kept values the goal folds (None: none, it is not active or has no metric)."""
     d = goal.definition
     if not goal.active or d.metric is None:
-        return goal
+        return None
     since = goal.counts_since  # the rule each value meets when it arrives, so a fold counts what arrival would
     limit = 1 if d.window is None and d.metric.aggregation == "latest" else FOLD_CAP
-    stored = await series.newest(
-        s.conn, s.org_id, d.metric.key, goal.goal_id, since=since.at, strictly=since.strictly, limit=limit
-    )
+    return series.Wanted(goal.goal_id, d.metric.key, since.at, since.strictly, limit)
+
+
+async def fold_series(
+    s: Session, goal: Goal, *, cause: uuid.UUID | None = None, stored: list[Kept] | None = None
+) -> Goal:
+    """Decide the kept values the goal's window holds. The goal's count is empty: it is new, a rung just unlocked,
+    or revised onto what counts (`goalstream_rules.recount`), which starts its count again.
+
+    `stored`: its `wanted` values, already read (`series.newest_many`, many goals in one query)."""
+    want = wanted(goal)
+    if want is None:
+        return goal
+    d, since, limit = goal.definition, goal.counts_since, want.limit
+    assert d.metric is not None
+    if stored is None:
+        stored = await series.newest(
+            s.conn, s.org_id, want.metric, goal.goal_id, since=want.since, strictly=want.strictly, limit=limit
+        )
     held = [
         k
         for k in s.held  # this batch's values decided so far, not written yet

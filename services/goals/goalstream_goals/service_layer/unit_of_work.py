@@ -67,6 +67,7 @@ class Session:
     held: list[Kept] = field(default_factory=list)  # a batch's accepted values, kept when it ends
     unlocked: list[str] = field(default_factory=list)  # rungs unlocked in this session, for the batch to reach
     folded: dict[str, int] = field(default_factory=dict)  # measurement id -> goals it moved by a fold
+    new_streams: set[str] = field(default_factory=set)  # streams a batch checked to be empty, in one query
 
     def __post_init__(self) -> None:
         self.tree = TreeView(self.conn, self.org_id)
@@ -103,6 +104,10 @@ class Session:
     def committed(self) -> None:
         """The transaction committed: what the session loaded and decided is now the stored state."""
         self.cache.keep(self.org_id, (g for g in self._goals.values() if g is not None))
+
+    def known(self, goal_id: str) -> Goal | None:
+        """The goal as this session last loaded or decided it, without reading (None: not loaded)."""
+        return self._goals.get(goal_id)
 
     async def goal(self, goal_id: str) -> Goal:
         goal = await self.find_goal(goal_id)
@@ -141,7 +146,8 @@ class Session:
         """
         if not events:
             return []
-        if event_ids is not None and (found := await event_store.stored(self.conn, event_ids)):
+        checked = stream_id in self.new_streams
+        if event_ids is not None and not checked and (found := await event_store.stored(self.conn, event_ids)):
             if len(found) != len(events) or any(e.stream_id != stream_id for e in found):
                 raise ConcurrencyError(stream_id, expected_version, -1)
             return found
@@ -179,8 +185,8 @@ class Session:
         envelopes = []
         if events:
             envelopes = await self.append(after.goal_id, before.version if before else 0, events, event_ids, cause)
-            if before is None or after.version // snapshots.EVERY > before.version // snapshots.EVERY:
-                await snapshots.write(self.conn, self.org_id, after, 0)
+            if after.version // snapshots.EVERY > (before.version if before else 0) // snapshots.EVERY:
+                self.pending.snapshots[after.goal_id] = after  # written with the events, when the session flushes
         self._goals[after.goal_id] = after
         cause = envelopes[-1].event_id if envelopes else cause
         await self._refresh(after, observed_at or self.now, numbers, cause, before)
@@ -202,17 +208,8 @@ class Session:
         same_binding = before is not None and (before.definition.metric, before.active) == (d.metric, goal.active)
         if same_binding:
             pass  # a measurement or a status: the metric binding is as it was
-        elif d.metric is None:
-            await self.conn.execute("DELETE FROM goal_metrics WHERE goal_id = $1", d.goal_id)
-        else:
-            await self.conn.execute(
-                "INSERT INTO goal_metrics (goal_id, org_id, metric_key, active) VALUES ($1, $2, $3, $4)"
-                " ON CONFLICT (goal_id) DO UPDATE SET metric_key = excluded.metric_key, active = excluded.active",
-                d.goal_id,
-                self.org_id,
-                d.metric.key,
-                goal.active,
-            )
+        else:  # bound (or unbound) when the session flushes: one statement for all its goals
+            self.pending.metrics[d.goal_id] = (d.metric.key if d.metric is not None else None, goal.active)
         old = await self.tree.get(d.goal_id)
         if d.metric is not None:
             current, raw = goal.current, goal.raw_progress

@@ -1,0 +1,5 @@
+"""`python -m goalstream_cli`: the `goalstream` command."""
+
+from goalstream_cli.main import app
+
+app(prog_name="goalstream")
