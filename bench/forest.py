@@ -1,8 +1,8 @@
 """Many goals quickly, through the real services: several organisations' trees created side by side.
 
 One organisation's writes serialise on its append lock, so the memory phase's goals are spread
-over ORGANISATIONS new organisations (made through the admin API with an operator key, issued as
-`goalstream admin operator issue` does), each growing its own tree with its own requests in flight.
+over ORGANISATIONS new organisations (bench/organisations.py), each growing its own tree with its own
+requests in flight.
 The goals count once tracking shows every one of them.
 """
 
@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import httpx
 
+from bench.organisations import new_organisations
 from bench.platform import BenchPlatform
 from bench.progress import Deadline, bar
 from bench.query import whole_tree
 from bench.tree import GoalTree, grow, level_sizes
-from goalstream_goals.adapters.operator_keys import issue_operator_key
-from goalstream_runtime.db import connect
 
 ORGANISATIONS = 4
-GOALS_SCHEMA = "goals"  # the goals service's schema, where operator keys live
 Auth = dict[str, str]  # request headers with one organisation's key
 
 
@@ -38,35 +34,10 @@ class Forest:
     timed_out: bool = False
 
 
-async def _operator_key(platform: BenchPlatform) -> str:
-    """An operator key written straight to the goals database, as the CLI (the root of trust) does."""
-    conn = await connect(platform.database_url, GOALS_SCHEMA)
-    try:
-        async with conn.transaction():
-            _, key = await issue_operator_key(conn, "benchmark", datetime.now(UTC))
-    finally:
-        await conn.close()
-    return key
-
-
-async def _organisations(platform: BenchPlatform, count: int) -> list[Auth]:
-    """`count` new organisations through `POST /v1/admin/organisations`: each one's auth headers."""
-    operator = {"Authorization": f"Bearer {await _operator_key(platform)}"}
-    run = uuid.uuid4().hex[:6]
-    async with httpx.AsyncClient(base_url=platform.url("goals"), headers=operator, timeout=60) as client:
-        auths: list[Auth] = []
-        for i in range(count):
-            body = {"org_id": f"bench-memory-{run}-{i}", "name": f"bench memory {i}"}
-            response = await client.post("/v1/admin/organisations", json=body)
-            response.raise_for_status()
-            auths.append({"Authorization": f"Bearer {response.json()['key']['key']}"})
-    return auths
-
-
 async def create_forest(platform: BenchPlatform, goals: int, timeout: float) -> Forest:
     """About `goals` goals over ORGANISATIONS trees; stops at `timeout`, saying how far it got."""
     deadline, forest = Deadline(timeout), Forest(ORGANISATIONS)
-    auths = await _organisations(platform, forest.organisations)
+    auths = [o.auth for o in await new_organisations(platform, forest.organisations, "memory")]
     each = -(-goals // forest.organisations)
 
     def created() -> None:

@@ -1,4 +1,5 @@
-"""Latency at a fixed offered load: publication to read-model update, and to the webhook's arrival.
+"""Latency at an offered load: publication to read-model update, and to the webhook's arrival, at half the end-to-end
+throughput (one measurement's path rather than a queue) and at the issue's fixed 1,000/s.
 
 Every measurement is the one organisation's, so they travel in one partition and are applied in
 publication order: when the `sum` root shows c more than before, the first c are in the read
@@ -38,26 +39,47 @@ async def subscribe(platform: BenchPlatform, url: str, deadline: Deadline) -> No
         response.raise_for_status()
 
 
-def _figures(results: Results, what: str, waits: list[float], missing: int, target: float) -> None:
+def _figures(results: Results, what: str, load: str, waits: list[float], missing: int, target: float) -> None:
     note = f"{len(waits) - missing:,} of {len(waits):,} arrived" + (" (lower bound)" if missing else "")
     for p in (50, 95, 99):
         value = percentile(waits, p)
         results.add(
-            Figure("latency", f"{what} p{p}", None if value is None else value * 1000, "ms",
+            Figure("latency", f"{what} p{p}, {load}", None if value is None else value * 1000, "ms",
                    target if p == 99 else None, "lower", note)
         )  # fmt: skip
 
 
 async def run(platform: BenchPlatform, scale: Scale, tree: GoalTree, results: Results) -> None:
-    rate, total = scale.latency_rate, scale.latency_rate * scale.latency_seconds
-    deadline, prefix = Deadline(scale.latency_seconds + scale.phase_timeout), f"lat-{uuid.uuid4().hex[:8]}"
+    """At half the one-organisation end-to-end throughput (one measurement's path, no queue), then at the
+    issue's fixed load; both against one webhook subscription."""
+    deadline = Deadline(scale.phase_timeout)
     receiver = WebhookReceiver().start()
+    try:
+        await subscribe(platform, receiver.url, deadline)
+        if carried := results.value("end to end", "throughput, 1 organisation"):
+            half = max(1, int(carried / 2))
+            await measure(platform, scale, tree, results, receiver, half, "half of end to end")
+        await measure(platform, scale, tree, results, receiver, scale.latency_rate, f"{scale.latency_rate:,}/s")
+    finally:
+        receiver.stop()
+
+
+async def measure(
+    platform: BenchPlatform,
+    scale: Scale,
+    tree: GoalTree,
+    results: Results,
+    receiver: WebhookReceiver,
+    rate: int,
+    load: str,
+) -> None:
+    total = rate * scale.latency_seconds
+    deadline, prefix = Deadline(scale.latency_seconds + scale.phase_timeout), f"lat-{uuid.uuid4().hex[:8]}"
     kafka = producer(platform)
     await kafka.start()
     published: list[float] = []
     shown: list[float] = []
     try:
-        await subscribe(platform, receiver.url, deadline)
         async with tracking_client(platform) as client:
             baseline = await wait_quiet(client, tree, deadline)
             with bar() as progress:
@@ -82,21 +104,20 @@ async def run(platform: BenchPlatform, scale: Scale, tree: GoalTree, results: Re
                     await asyncio.sleep(POLL_EVERY)
                     count, now = await root_count(client, tree) - baseline, time.monotonic()
                     shown.extend(now - published[k] for k in range(len(shown), min(count, len(published))))
-                    hooks = len(receiver.arrivals())
+                    hooks = sum(1 for k in receiver.arrivals() if k.startswith(prefix))
                     progress.update(shown_task, completed=len(shown))
                     progress.update(hook_task, completed=hooks)
                 publishing.cancel()
                 await asyncio.gather(publishing, return_exceptions=True)
     finally:
         await kafka.stop()
-        receiver.stop()
     waited = time.monotonic()
     arrivals = receiver.arrivals()
     hook_waits = [arrivals.get(f"{prefix}-{k}", waited) - at for k, at in enumerate(published)]
     read_waits = shown + [waited - at for at in published[len(shown) :]]
-    _figures(results, "to read model", read_waits, len(published) - len(shown), 100)
-    _figures(
-        results, "to webhook", hook_waits, sum(1 for k in range(len(published)) if f"{prefix}-{k}" not in arrivals), 250
-    )
-    complete = len(shown) >= total and len(arrivals) >= total
-    results.phases["latency"] = "done" if complete else deadline.timed_out(min(len(shown), len(arrivals)), total)
+    missing_hooks = sum(1 for k in range(len(published)) if f"{prefix}-{k}" not in arrivals)
+    _figures(results, "to read model", load, read_waits, len(published) - len(shown), 100)
+    _figures(results, "to webhook", load, hook_waits, missing_hooks, 250)
+    complete = len(shown) >= total and missing_hooks == 0
+    arrived = min(len(shown), len(published) - missing_hooks)
+    results.phases[f"latency: {load}"] = "done" if complete else deadline.timed_out(arrived, total)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx
 from aiokafka import AIOKafkaProducer
@@ -18,9 +19,9 @@ SEND_CHUNK = 500
 QUIET_FOR = 3.0  # seconds without change: the pipeline has drained
 
 
-async def root_count(client: httpx.AsyncClient, tree: GoalTree) -> int:
-    """Unit measurements applied to the tree so far: the `sum` root's current value."""
-    response = await client.get(f"/v1/goals/{tree.root_id}/progress")
+async def root_count(client: httpx.AsyncClient, tree: GoalTree, auth: dict[str, str] | None = None) -> int:
+    """Unit measurements applied to the tree so far: the `sum` root's current value (`auth`: the tree's org)."""
+    response = await client.get(f"/v1/goals/{tree.root_id}/progress", headers=auth)
     if response.status_code == 404:  # tracking has not seen the root yet
         return 0
     response.raise_for_status()
@@ -35,29 +36,40 @@ def producer(platform: BenchPlatform) -> AIOKafkaProducer:
     return AIOKafkaProducer(bootstrap_servers=platform.bootstrap, linger_ms=5)
 
 
-async def publish(
-    kafka: AIOKafkaProducer, platform: BenchPlatform, tree: GoalTree, prefix: str, first: int, count: int
-) -> None:
-    """Publish measurements `first`..`first + count - 1`, each adding 1 to one leaf, and wait for the broker's acks."""
+@dataclass(frozen=True)
+class Tenant:
+    """One organisation's tree that a phase feeds: measurements under its org id, read back with its key."""
+
+    org_id: str
+    auth: dict[str, str]
+    tree: GoalTree
+
+
+async def publish(kafka: AIOKafkaProducer, tenants: list[Tenant], prefix: str, first: int, count: int) -> None:
+    """Publish measurements `first`..`first + count - 1`, each adding 1 to one leaf, the organisations taking turns,
+    and wait for the broker's acks."""
     futures = []
     for n in range(first, first + count):
-        record = measurement_record(platform.org_id, f"{prefix}-{n}", leaf_metric(n % tree.leaves))
+        tenant = tenants[n % len(tenants)]
+        metric = leaf_metric((n // len(tenants)) % tenant.tree.leaves)
+        record = measurement_record(tenant.org_id, f"{prefix}-{n}", metric)
         futures.append(await kafka.send(record.topic, record.value, key=record.key, headers=list(record.headers)))
     await asyncio.gather(*futures)
 
 
 async def publish_all(
-    kafka: AIOKafkaProducer,
-    platform: BenchPlatform,
-    tree: GoalTree,
-    prefix: str,
-    total: int,
-    on_progress: Callable[[int], None],
+    kafka: AIOKafkaProducer, tenants: list[Tenant], prefix: str, total: int, on_progress: Callable[[int], None]
 ) -> None:
     for first in range(0, total, SEND_CHUNK):
         count = min(SEND_CHUNK, total - first)
-        await publish(kafka, platform, tree, prefix, first, count)
+        await publish(kafka, tenants, prefix, first, count)
         on_progress(first + count)
+
+
+async def applied(client: httpx.AsyncClient, tenants: list[Tenant]) -> int:
+    """Unit measurements the read models have applied over every tenant's tree."""
+    counts = await asyncio.gather(*(root_count(client, t.tree, t.auth) for t in tenants))
+    return sum(counts)
 
 
 async def wait_quiet(client: httpx.AsyncClient, tree: GoalTree, deadline: Deadline) -> int:

@@ -77,9 +77,13 @@ async def test_a_ladder_reads_the_same_whether_its_readings_came_apart_or_in_one
         for way, (ladder_id, _) in ladders.items():
             view = (await client.get(f"{platform.goals.url}/v1/ladders/{ladder_id}", headers=platform.auth)).json()
             assert (view["rungs"][1]["progress"], view["progress"]) == (pytest.approx(0.8), pytest.approx(0.9)), way
-            tracked = await _tracked(
-                client, platform, f"/v1/ladders/{ladder_id}/progress", lambda p: p["rungs"][1]["progress"] is not None
-            )
+            # Tracking may show rung 2 unlocked before its fold lands: wait until it has the rung at goals' version.
+            rung = view["rungs"][1]["goal_id"]
+            version = (await client.get(f"{platform.goals.url}/v1/goals/{rung}", headers=platform.auth)).json()[
+                "version"
+            ]
+            await _tracked(client, platform, f"/v1/goals/{rung}/progress", lambda p, v=version: p["version"] >= v)
+            tracked = await _tracked(client, platform, f"/v1/ladders/{ladder_id}/progress", lambda p: True)
             assert (tracked["rungs"][1]["progress"], tracked["progress"]) == (pytest.approx(0.8), pytest.approx(0.9))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -82,7 +83,13 @@ class RelaySettings(ServiceSettings):
 async def start_broker(broker: KafkaBroker, settings: ServiceSettings) -> None:
     """Create missing topics (brokers do not auto-create them reliably), then start consuming."""
     await ensure_topics(settings.kafka_bootstrap, ALL_TOPICS, settings.topic_partitions)
-    await broker.start()
+    # As KafkaBroker.start, but every subscriber joins its group at once: a subscriber's start waits for its
+    # group's partitions (aiokafka), a few seconds each, and one after another they added up at every start.
+    await broker.connect()
+    await asyncio.gather(*(subscriber.start() for subscriber in broker.subscribers))
+    for publisher in broker.publishers:
+        await publisher.start()
+    broker.running = True
 
 
 def kafka_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
