@@ -1,13 +1,57 @@
-"""The event store's batch side: many streams read in one query, a session's buffered events written at once."""
+"""The event store's read side: one stream's envelopes, events found by id, many streams' payloads in one query.
+
+The write side (`event_store`) builds on it: a retried request is recognised by `stored`.
+"""
 
 from __future__ import annotations
+
+import uuid
+
+import asyncpg
 
 from goalstream_contracts.base import Payload
 from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.registry import decode_payload
-from goalstream_goals.adapters.event_store import ConcurrencyError, insert_events, lock_organisation
 from goalstream_runtime.db import Connection
-from goalstream_runtime.telemetry import tracer
+
+SOURCE = "/goalstream/goals"
+_ENVELOPE = Envelope[Payload]  # parametrised once: `Envelope[Payload]` per event costs a cache lookup each
+
+
+def envelope_of(row: asyncpg.Record) -> Envelope[Payload]:
+    """The envelope of one `events` row, its payload upcast to the current version."""
+    # The columns are typed (uuid, timestamptz, integer): only the payload needs validating.
+    return _ENVELOPE.of_checked(
+        decode_payload(row["event_type"], row["schema_version"], row["payload"]),
+        event_id=row["event_id"],
+        org_id=row["org_id"],
+        stream_id=row["stream_id"],
+        stream_version=row["stream_version"],
+        occurred_at=row["occurred_at"],
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        source=SOURCE,
+    )
+
+
+async def load(conn: Connection, stream_id: str, org_id: str, after_version: int = 0) -> list[Envelope[Payload]]:
+    """The stream's events after `after_version`, in order and upcast to current versions.
+
+    Empty for another organisation's stream, so callers cannot tell it from a missing one.
+    """
+    rows = await conn.fetch(
+        "SELECT * FROM events WHERE stream_id = $1 AND org_id = $2 AND stream_version > $3 ORDER BY stream_version",
+        stream_id,
+        org_id,
+        after_version,
+    )
+    return [envelope_of(r) for r in rows]
+
+
+async def stored(conn: Connection, event_ids: list[uuid.UUID]) -> list[Envelope[Payload]]:
+    """Those of these events already stored, in stream order (a retried request finds its own)."""
+    rows = await conn.fetch("SELECT * FROM events WHERE event_id = ANY($1::uuid[]) ORDER BY stream_version", event_ids)
+    return [envelope_of(r) for r in rows]
 
 
 async def load_payloads(conn: Connection, org_id: str, after_versions: dict[str, int]) -> dict[str, list[Payload]]:
@@ -24,36 +68,3 @@ async def load_payloads(conn: Connection, org_id: str, after_versions: dict[str,
     for r in rows:
         found[r["stream_id"]].append(decode_payload(r["event_type"], r["schema_version"], r["payload"]))
     return found
-
-
-async def write(
-    conn: Connection,
-    org_id: str,
-    envelopes: list[Envelope[Payload]],
-    base_versions: dict[str, int],
-    traces: list[dict[str, str]],
-    *,
-    first_in_transaction: bool,
-) -> None:
-    """Write a transaction's buffered events (any streams, in decision order) and their outbox records.
-
-    Each stream must still be at the version it was read at (`base_versions`); the caller decided on
-    that state. `traces` holds each event's trace context, for the relay to continue.
-    """
-    if not envelopes:
-        return
-    with tracer.start_as_current_span(
-        "goals append", attributes={"goalstream.org_id": org_id, "goalstream.events": len(envelopes)}
-    ):
-        if first_in_transaction:
-            await lock_organisation(conn, org_id)
-        rows = await conn.fetch(
-            "SELECT stream_id, max(stream_version) AS version FROM events WHERE stream_id = ANY($1::text[])"
-            " GROUP BY stream_id",
-            list(base_versions),
-        )
-        actual = {r["stream_id"]: r["version"] for r in rows}
-        for stream_id, expected in base_versions.items():
-            if actual.get(stream_id, 0) != expected:
-                raise ConcurrencyError(stream_id, expected, actual.get(stream_id, 0))
-        await insert_events(conn, envelopes, traces, notify=first_in_transaction)

@@ -1,9 +1,13 @@
-"""The goals event store on PostgreSQL: append-only streams with optimistic concurrency.
+"""The goals event store on PostgreSQL, its write side: append-only streams with optimistic concurrency.
 
-An append writes the events and their Kafka records (the outbox) in the caller's transaction.
+A write stores the events and their Kafka records (the outbox) in the caller's transaction.
 It first takes a transaction-level advisory lock on the organisation, so one organisation's
 events get their global positions in commit order: the relay then publishes them in order per
 Kafka key (the organisation id). The scaling consequence: one organisation's writes serialise.
+
+Every write goes through `_insert_checked`, the one place that checks stream versions, and a retried
+request is recognised in one place too, `replayed`: a one-stream `append` (the identity events) and a
+session's buffered events (`write`) are the same path. The read side is `event_batches`.
 """
 
 from __future__ import annotations
@@ -18,19 +22,18 @@ import asyncpg
 from goalstream_contracts.base import Payload
 from goalstream_contracts.cloudevents import to_kafka_text
 from goalstream_contracts.envelope import Envelope
-from goalstream_contracts.registry import decode_payload
+from goalstream_goals.adapters.event_batches import _ENVELOPE, SOURCE, envelope_of, load, stored
 from goalstream_runtime.db import Connection, lock_key
 from goalstream_runtime.outbox import enqueue
 from goalstream_runtime.telemetry import tracer
 
-SOURCE = "/goalstream/goals"
+__all__ = ["SOURCE", "ConcurrencyError", "append", "envelope_of", "load", "lock_organisation", "stored", "write"]
 COPY_FROM = 50  # events in one write from which COPY beats a pipelined INSERT (it costs a round trip more)
 _EVENT_COLUMNS = [
     "event_id", "org_id", "stream_id", "stream_version", "event_type", "schema_version", "occurred_at",
     "correlation_id", "causation_id", "payload",
 ]  # fmt: skip
 OUTBOX_CHANNEL = "goals_outbox"
-_ENVELOPE = Envelope[Payload]  # parametrised once: `Envelope[Payload]` per event costs a cache lookup each
 
 
 class ConcurrencyError(Exception):
@@ -49,40 +52,19 @@ async def lock_organisation(conn: Connection, org_id: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(f"org:{org_id}"))
 
 
-def envelope_of(row: asyncpg.Record) -> Envelope[Payload]:
-    """The envelope of one `events` row, its payload upcast to the current version."""
-    # The columns are typed (uuid, timestamptz, integer): only the payload needs validating.
-    return _ENVELOPE.of_checked(
-        decode_payload(row["event_type"], row["schema_version"], row["payload"]),
-        event_id=row["event_id"],
-        org_id=row["org_id"],
-        stream_id=row["stream_id"],
-        stream_version=row["stream_version"],
-        occurred_at=row["occurred_at"],
-        correlation_id=row["correlation_id"],
-        causation_id=row["causation_id"],
-        source=SOURCE,
-    )
+async def replayed(
+    conn: Connection, stream_id: str, expected_version: int, event_ids: list[uuid.UUID]
+) -> list[Envelope[Payload]] | None:
+    """The events a retried request stored already under `event_ids` (None: none stored, append them).
 
-
-async def load(conn: Connection, stream_id: str, org_id: str, after_version: int = 0) -> list[Envelope[Payload]]:
-    """The stream's events after `after_version`, in order and upcast to current versions.
-
-    Empty for another organisation's stream, so callers cannot tell it from a missing one.
+    Some but not all of them, or in another stream, is a conflict: the ids were used for other events.
     """
-    rows = await conn.fetch(
-        "SELECT * FROM events WHERE stream_id = $1 AND org_id = $2 AND stream_version > $3 ORDER BY stream_version",
-        stream_id,
-        org_id,
-        after_version,
-    )
-    return [envelope_of(r) for r in rows]
-
-
-async def stored(conn: Connection, event_ids: list[uuid.UUID]) -> list[Envelope[Payload]]:
-    """Those of these events already stored, in stream order (a retried request finds its own)."""
-    rows = await conn.fetch("SELECT * FROM events WHERE event_id = ANY($1::uuid[]) ORDER BY stream_version", event_ids)
-    return [envelope_of(r) for r in rows]
+    found = await stored(conn, event_ids)
+    if not found:
+        return None
+    if len(found) != len(event_ids) or any(e.stream_id != stream_id for e in found):
+        raise ConcurrencyError(stream_id, expected_version, -1)
+    return found
 
 
 async def append(
@@ -114,15 +96,8 @@ async def append(
     ):
         if first_in_transaction:  # later appends of the same transaction already hold the lock
             await lock_organisation(conn, org_id)
-        if event_ids is not None and (found := await stored(conn, event_ids)):
-            if len(found) != len(payloads) or any(e.stream_id != stream_id for e in found):
-                raise ConcurrencyError(stream_id, expected_version, -1)
+        if event_ids is not None and (found := await replayed(conn, stream_id, expected_version, event_ids)):
             return found
-        actual = await conn.fetchval(
-            "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id
-        )
-        if actual != expected_version:
-            raise ConcurrencyError(stream_id, expected_version, actual)
         envelopes = new_envelopes(
             org_id=org_id,
             stream_id=stream_id,
@@ -133,8 +108,53 @@ async def append(
             causation_id=causation_id,
             event_ids=event_ids,
         )
-        await insert_events(conn, envelopes, notify=first_in_transaction)
+        await _insert_checked(conn, envelopes, {stream_id: expected_version}, None, notify=first_in_transaction)
         return envelopes
+
+
+async def write(
+    conn: Connection,
+    org_id: str,
+    envelopes: list[Envelope[Payload]],
+    base_versions: dict[str, int],
+    traces: list[dict[str, str]],
+    *,
+    first_in_transaction: bool,
+) -> None:
+    """Write a transaction's buffered events (any streams, in decision order) and their outbox records.
+
+    Each stream must still be at the version it was read at (`base_versions`); the caller decided on
+    that state. `traces` holds each event's trace context, for the relay to continue.
+    """
+    if not envelopes:
+        return
+    with tracer.start_as_current_span(
+        "goals append", attributes={"goalstream.org_id": org_id, "goalstream.events": len(envelopes)}
+    ):
+        if first_in_transaction:
+            await lock_organisation(conn, org_id)
+        await _insert_checked(conn, envelopes, base_versions, traces, notify=first_in_transaction)
+
+
+async def _insert_checked(
+    conn: Connection,
+    envelopes: list[Envelope[Payload]],
+    base_versions: dict[str, int],
+    traces: list[dict[str, str]] | None,
+    *,
+    notify: bool,
+) -> None:
+    """Insert the events if every stream is still at its base version: the store's one version check."""
+    rows = await conn.fetch(
+        "SELECT stream_id, max(stream_version) AS version FROM events WHERE stream_id = ANY($1::text[])"
+        " GROUP BY stream_id",
+        list(base_versions),
+    )
+    actual = {r["stream_id"]: r["version"] for r in rows}
+    for stream_id, expected in base_versions.items():
+        if actual.get(stream_id, 0) != expected:
+            raise ConcurrencyError(stream_id, expected, actual.get(stream_id, 0))
+    await insert_events(conn, envelopes, traces, notify=notify)
 
 
 def new_envelopes(

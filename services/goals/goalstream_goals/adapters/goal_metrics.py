@@ -17,3 +17,15 @@ async def bind_many(conn: Connection, org_id: str, bindings: dict[str, tuple[str
             " ON CONFLICT (goal_id) DO UPDATE SET metric_key = excluded.metric_key, active = excluded.active",
             bound,
         )
+
+
+async def active(conn: Connection, org_id: str, goal_ids: list[str], metrics: list[str]) -> list[tuple[str, str]]:
+    """(goal id, metric key) of the active goals among `goal_ids` or bound to one of `metrics`, by goal id."""
+    rows = await conn.fetch(
+        "SELECT goal_id, metric_key FROM goal_metrics WHERE org_id = $1 AND active"
+        " AND (goal_id = ANY($2::text[]) OR metric_key = ANY($3::text[])) ORDER BY goal_id",
+        org_id,
+        goal_ids,
+        metrics,
+    )
+    return [(r["goal_id"], r["metric_key"]) for r in rows]

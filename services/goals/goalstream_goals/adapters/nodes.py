@@ -70,6 +70,30 @@ async def children_of(conn: Connection, org_id: str, parent_ids: Collection[str]
     return [Node(**dict(r)) for r in rows]
 
 
+async def lineage(conn: Connection, org_id: str, goal_ids: Collection[str]) -> tuple[list[Node], list[Node]]:
+    """In one query, the rows of these goals and of all their ancestors, and every active child of each of them.
+
+    What rolling the goals' changes up the tree reads, so a batch's settling reads nothing more; the walk
+    stops at a repeated id (UNION), so a corrupt tree cannot loop.
+    """
+    rows = await conn.fetch(
+        "WITH RECURSIVE up(goal_id, parent_id) AS ("
+        " SELECT goal_id, parent_id FROM goal_nodes WHERE goal_id = ANY($1::text[]) AND org_id = $2"
+        " UNION SELECT n.goal_id, n.parent_id FROM goal_nodes n JOIN up ON n.goal_id = up.parent_id"
+        " WHERE n.org_id = $2)"
+        f" SELECT true AS up, {_COLUMNS} FROM goal_nodes WHERE org_id = $2 AND goal_id IN (SELECT goal_id FROM up)"
+        f" UNION ALL SELECT false, {_COLUMNS} FROM goal_nodes"
+        " WHERE org_id = $2 AND parent_id IN (SELECT goal_id FROM up) AND active",
+        list(goal_ids),
+        org_id,
+    )
+    up: list[Node] = []
+    children: list[Node] = []
+    for r in rows:
+        (up if r[0] else children).append(Node(*tuple(r)[1:]))
+    return up, children
+
+
 async def save_many(conn: Connection, org_id: str, rows: Collection[Node]) -> None:
     """Write the rows in one statement."""
     if not rows:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from goalstream_goals.adapters import series
+from goalstream_goals.adapters import goal_metrics, series
 from goalstream_goals.adapters.event_store import lock_organisation
 from goalstream_goals.adapters.series import Kept
 from goalstream_goals.domain.goal import Goal, Measurement
@@ -96,7 +96,7 @@ async def _record_once(
         await lock_organisation(s.conn, org_id)
         bindings = await _bindings(s, batch)
         known = await series.seen(s.conn, org_id, [m.measurement_id for _, m in batch])
-        await s.prepare(list(bindings.metric_of))
+        await s.prepare_up(list(bindings.metric_of))  # and what their rollups read: one query each
         for index, (goal_id, m) in enumerate(batch):
             outcome = MeasurementOutcome(index=index, measurement_id=m.measurement_id, status="accepted")
             result.outcomes.append(outcome)
@@ -160,14 +160,8 @@ class Bindings:
 async def _bindings(s: Session, batch: list[tuple[str | None, Measurement]]) -> Bindings:
     named = list({g for g, _ in batch if g is not None})
     metrics = list({m.metric for g, m in batch if g is None})
-    rows = await s.conn.fetch(
-        "SELECT goal_id, metric_key FROM goal_metrics WHERE org_id = $1 AND active"
-        " AND (goal_id = ANY($2::text[]) OR metric_key = ANY($3::text[])) ORDER BY goal_id",
-        s.org_id,
-        named,
-        metrics,
-    )
+    rows = await goal_metrics.active(s.conn, s.org_id, named, metrics)
     goals_of: dict[str, list[str]] = {}
-    for r in rows:
-        goals_of.setdefault(r["metric_key"], []).append(r["goal_id"])
-    return Bindings({r["goal_id"]: r["metric_key"] for r in rows}, goals_of)
+    for goal_id, key in rows:
+        goals_of.setdefault(key, []).append(goal_id)
+    return Bindings(dict(rows), goals_of)

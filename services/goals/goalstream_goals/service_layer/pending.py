@@ -13,7 +13,7 @@ from datetime import datetime
 
 from goalstream_contracts.base import Payload
 from goalstream_contracts.envelope import Envelope
-from goalstream_goals.adapters import event_batches, goal_metrics, nodes, schedule, snapshots
+from goalstream_goals.adapters import event_store, goal_metrics, nodes, schedule, snapshots
 from goalstream_goals.adapters.event_store import ConcurrencyError
 from goalstream_goals.adapters.nodes import Node
 from goalstream_goals.domain.goal import Goal
@@ -52,7 +52,7 @@ class PendingWrites:
 
     async def flush(self, conn: Connection, org_id: str) -> None:
         if self.envelopes:
-            await event_batches.write(
+            await event_store.write(
                 conn,
                 org_id,
                 self.envelopes,

@@ -2,7 +2,8 @@
 
 Rows are read in bulk, and a parent's children are read once per session (`load_children`); from
 then on the session's own changes (a new goal, a re-parented one, new numbers) are the truth, so a
-rollup sees its children's numbers as decided, before anything is written.
+rollup sees its children's numbers as decided, before anything is written. `load_up` reads, in one
+query, everything rolling some goals' changes up needs: their ancestors, the children of each, depths.
 """
 
 from __future__ import annotations
@@ -49,6 +50,23 @@ class TreeView:
                 self.put(row)
         self._complete.update(wanted)
 
+    async def load_up(self, goal_ids: Collection[str]) -> list[str]:
+        """Read the goals' lineage (`nodes.lineage`) unless walked already; returns the ancestors newly read."""
+        wanted = [g for g in goal_ids if g not in self._depths]
+        if not wanted:
+            return []
+        up, children = await nodes.lineage(self.conn, self.org_id, wanted)
+        for row in up + children:
+            if self._rows.get(row.goal_id) is None:  # a row this session changed stays as changed
+                self.put(row)
+        for goal_id in wanted:
+            self._rows.setdefault(goal_id, None)
+        stored_parent = {r.goal_id: r.parent_id for r in up}  # depths count stored ancestors, as `nodes.depths`
+        self._complete.update(stored_parent)
+        for goal_id in [*wanted, *stored_parent]:
+            self._depths.setdefault(goal_id, _depth(goal_id, stored_parent))
+        return [g for g in stored_parent if g not in wanted]
+
     def put(self, row: Node) -> None:
         old = self._rows.get(row.goal_id)
         if old is not None and old.parent_id is not None:
@@ -69,3 +87,13 @@ class TreeView:
         if unknown:
             self._depths |= await nodes.depths(self.conn, self.org_id, unknown)
         return {g: self._depths[g] for g in goal_ids}
+
+
+def _depth(goal_id: str, parent_of: dict[str, str | None]) -> int:
+    """How many of the goal's ancestors are among the rows (a repeated id ends the walk)."""
+    seen = {goal_id}
+    parent = parent_of.get(goal_id)
+    while parent is not None and parent in parent_of and parent not in seen:
+        seen.add(parent)
+        parent = parent_of[parent]
+    return len(seen) - 1
