@@ -28,7 +28,7 @@ from bench.tree import GoalTree
 POLL_EVERY, TICK = 0.02, 0.005
 
 
-async def subscribe(platform: BenchPlatform, url: str, deadline: Deadline) -> None:
+async def subscribe(platform: BenchPlatform, url: str, deadline: Deadline) -> str:
     """A webhook subscription to MeasurementRecorded, once notifications has learned the organisation's key."""
     body = {"channel": "webhook", "target": url, "event_types": ["MeasurementRecorded"]}
     async with httpx.AsyncClient(base_url=platform.url("notifications"), headers=platform.auth, timeout=30) as client:
@@ -37,6 +37,14 @@ async def subscribe(platform: BenchPlatform, url: str, deadline: Deadline) -> No
                 raise TimeoutError("notifications never learned the organisation's key")
             await asyncio.sleep(0.3)
         response.raise_for_status()
+        subscription_id: str = response.json()["id"]
+        return subscription_id
+
+
+async def unsubscribe(platform: BenchPlatform, subscription_id: str) -> None:
+    """The later phases measure without webhooks: one per measurement would share their CPU."""
+    async with httpx.AsyncClient(base_url=platform.url("notifications"), headers=platform.auth, timeout=30) as client:
+        (await client.delete(f"/v1/subscriptions/{subscription_id}")).raise_for_status()
 
 
 def _figures(results: Results, what: str, load: str, waits: list[float], missing: int, target: float) -> None:
@@ -54,13 +62,16 @@ async def run(platform: BenchPlatform, scale: Scale, tree: GoalTree, results: Re
     issue's fixed load; both against one webhook subscription."""
     deadline = Deadline(scale.phase_timeout)
     receiver = WebhookReceiver().start()
+    subscription = None
     try:
-        await subscribe(platform, receiver.url, deadline)
+        subscription = await subscribe(platform, receiver.url, deadline)
         if carried := results.value("end to end", "throughput, 1 organisation"):
             half = max(1, int(carried / 2))
             await measure(platform, scale, tree, results, receiver, half, "half of end to end")
         await measure(platform, scale, tree, results, receiver, scale.latency_rate, f"{scale.latency_rate:,}/s")
     finally:
+        if subscription is not None:
+            await unsubscribe(platform, subscription)
         receiver.stop()
 
 

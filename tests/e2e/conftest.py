@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from goalstream_contracts.identity import Scope
 from goalstream_goals.adapters.organisations import create_organisation
 from goalstream_runtime.auth import new_api_key
 from goalstream_runtime.db import connect
@@ -36,15 +37,11 @@ class Services:
 
 
 @dataclass
-class Platform:
+class Platform(Services):
+    """The services as one organisation sees them: its id and its read, write and admin key."""
+
     org_id: str
     api_key: str
-    goals: ServiceProcess
-    tracking: ServiceProcess
-    notifications: ServiceProcess
-    kafka_bootstrap: str
-    database_url: str
-    group_prefix: str  # of the services' consumer groups (GOALSTREAM_CONSUMER_GROUP_PREFIX)
 
     @property
     def auth(self) -> dict[str, str]:
@@ -84,23 +81,14 @@ def platform(services: Services) -> Platform:
     """A new organisation (read, write and admin key) on the package's services, once all three know its key."""
     org_id, api_key = f"org-{uuid.uuid4().hex[:8]}", new_api_key()
     asyncio.run(_new_organisation(services, org_id, api_key))
-    return Platform(
-        org_id,
-        api_key,
-        services.goals,
-        services.tracking,
-        services.notifications,
-        services.kafka_bootstrap,
-        services.database_url,
-        services.group_prefix,
-    )
+    return Platform(**vars(services), org_id=org_id, api_key=api_key)
 
 
 async def _new_organisation(services: Services, org_id: str, api_key: str) -> None:
     conn = await connect(services.database_url, "goals")
     try:
         async with conn.transaction():
-            scopes = ("read", "write", "admin")
+            scopes: tuple[Scope, ...] = ("read", "write", "admin")
             await create_organisation(conn, org_id, f"e2e {org_id}", api_key, scopes, datetime.now(UTC))
     finally:
         await conn.close()

@@ -71,15 +71,9 @@ def traced(infra: Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         for service in services:
             service.wait_ready()
         goals, tracking, notifications = services
+        prefix = env["GOALSTREAM_CONSUMER_GROUP_PREFIX"]
         platform = Platform(
-            org_id,
-            api_key,
-            goals,
-            tracking,
-            notifications,
-            infra.kafka_bootstrap,
-            database_url,
-            env["GOALSTREAM_CONSUMER_GROUP_PREFIX"],
+            goals, tracking, notifications, infra.kafka_bootstrap, database_url, prefix, org_id=org_id, api_key=api_key
         )
         yield TracedPlatform(platform, trace_dir)
     finally:
