@@ -5,16 +5,13 @@ per-record counts say what became of every record."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from faststream.kafka import KafkaBroker
-from prometheus_client import REGISTRY
 
 from goalstream_contracts.base import Payload
 from goalstream_contracts.cloudevents import to_kafka
@@ -22,35 +19,18 @@ from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.events import GoalSet
 from goalstream_contracts.topics import dlq
 from goalstream_runtime.consumers import Rejected, subscribe
-from goalstream_runtime.db import Connection, create_pool
-from goalstream_runtime.kafka_admin import ensure_topics
+from goalstream_runtime.db import Connection
+from tests.integration.runtime.rig import Rig, goal_set, rig_parts
 from tests.support.infra import Endpoints
 from tests.support.polling import eventually
 
-T0 = datetime(2026, 6, 1, tzinfo=UTC)
 SCHEMA = "batchtest"
 
 
 @dataclass
-class Consumer:
-    pool: asyncpg.Pool
-    producer: AIOKafkaProducer
-    bootstrap: str
-    topic: str
-    group: str
-
-    async def publish(self, *envelopes: Envelope[Payload]) -> None:
-        for e in envelopes:
-            r = to_kafka(e)
-            await self.producer.send(self.topic, r.value, key=r.key, headers=list(r.headers))
-        await self.producer.flush()
-
+class Consumer(Rig):
     async def applied(self) -> list[asyncpg.Record]:
         return list(await self.pool.fetch("SELECT event_id, txid FROM applied ORDER BY seq"))
-
-    def count(self, outcome: str) -> float:
-        labels = {"topic": self.topic, "group": self.group, "outcome": outcome}
-        return REGISTRY.get_sample_value("goalstream_messages_consumed_total", labels) or 0.0
 
 
 async def apply(conn: Connection, envelope: Envelope[Payload]) -> None:
@@ -61,32 +41,12 @@ async def apply(conn: Connection, envelope: Envelope[Payload]) -> None:
         raise Rejected("this one never applies")
 
 
-def goal_set(title: str) -> Envelope[Payload]:
-    goal_id = str(uuid.uuid4())
-    payload = GoalSet(goal_id=goal_id, kind="hard", title=title, target=1, start_at=T0, deadline=T0 + timedelta(1))
-    return Envelope[Payload].new(
-        payload, org_id="org-batch", stream_id=goal_id, stream_version=1, occurred_at=T0, source="/test"
-    )
-
-
 @pytest.fixture
 async def consumer(database_url: str, infra: Endpoints) -> AsyncIterator[Consumer]:
-    conn = await asyncpg.connect(database_url)
-    await conn.execute(
-        f"CREATE SCHEMA {SCHEMA}; CREATE TABLE {SCHEMA}.processed_events (event_id uuid PRIMARY KEY);"
-        f" CREATE TABLE {SCHEMA}.applied (seq serial PRIMARY KEY, event_id uuid NOT NULL, txid bigint NOT NULL)"
-    )
-    await conn.close()
-    topic = f"test-batch-{uuid.uuid4().hex[:10]}"
-    await ensure_topics(infra.kafka_bootstrap, [topic, dlq(topic)], 1)
-    pool = await create_pool(database_url, SCHEMA)
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, enable_idempotence=False)
-    await producer.start()
-    try:
-        yield Consumer(pool, producer, infra.kafka_bootstrap, topic, f"test-batch-{uuid.uuid4().hex[:8]}")
-    finally:
-        await producer.stop()
-        await pool.close()
+    async with rig_parts(
+        database_url, infra, SCHEMA, "test-batch", "event_id uuid NOT NULL, txid bigint NOT NULL"
+    ) as parts:
+        yield Consumer(*parts)
 
 
 async def _dead_letters(c: Consumer, wanted: int) -> list[dict[str, str]]:

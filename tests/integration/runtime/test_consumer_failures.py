@@ -11,40 +11,31 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
-from prometheus_client import REGISTRY
 from pydantic import TypeAdapter
 
 from goalstream_contracts.base import FiniteFloat, Payload
-from goalstream_contracts.cloudevents import to_kafka
 from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.events import GoalSet
 from goalstream_contracts.topics import dlq
 from goalstream_runtime.consumers import subscribe
-from goalstream_runtime.db import Connection, create_pool
+from goalstream_runtime.db import Connection
 from goalstream_runtime.failures import ATTEMPTS
-from goalstream_runtime.kafka_admin import ensure_topics
+from tests.integration.runtime.rig import Rig, goal_set, rig_parts
 from tests.support.infra import Endpoints
 from tests.support.polling import eventually
 
-T0 = datetime(2026, 6, 1, tzinfo=UTC)
 SCHEMA = "failurestest"
 OUTAGES = ATTEMPTS + 1  # an outage outlasts the tries a record's own error gets
 MARK = "INSERT INTO processed_events (event_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id"
 
 
 @dataclass
-class Projection:
-    pool: asyncpg.Pool
-    producer: AIOKafkaProducer
-    bootstrap: str
-    topic: str
-    group: str
+class Projection(Rig):
     calls: Counter[str] = field(default_factory=Counter)  # applies tried, by title
 
     async def apply(self, conn: Connection, envelope: Envelope[Payload]) -> None:
@@ -72,46 +63,14 @@ class Projection:
                     await self.apply(conn, envelope)
             return applied
 
-    async def publish(self, *envelopes: Envelope[Payload]) -> None:
-        for e in envelopes:
-            r = to_kafka(e)
-            await self.producer.send(self.topic, r.value, key=r.key, headers=list(r.headers))
-        await self.producer.flush()
-
     async def applied(self) -> list[uuid.UUID]:
         return [r["event_id"] for r in await self.pool.fetch("SELECT event_id FROM applied ORDER BY seq")]
-
-    def count(self, outcome: str) -> float:
-        labels = {"topic": self.topic, "group": self.group, "outcome": outcome}
-        return REGISTRY.get_sample_value("goalstream_messages_consumed_total", labels) or 0.0
-
-
-def goal_set(title: str) -> Envelope[Payload]:
-    goal_id = str(uuid.uuid4())
-    payload = GoalSet(goal_id=goal_id, kind="hard", title=title, target=1, start_at=T0, deadline=T0 + timedelta(1))
-    return Envelope[Payload].new(
-        payload, org_id="org-failures", stream_id=goal_id, stream_version=1, occurred_at=T0, source="/test"
-    )
 
 
 @pytest.fixture
 async def projection(database_url: str, infra: Endpoints) -> AsyncIterator[Projection]:
-    conn = await asyncpg.connect(database_url)
-    await conn.execute(
-        f"CREATE SCHEMA {SCHEMA}; CREATE TABLE {SCHEMA}.processed_events (event_id uuid PRIMARY KEY);"
-        f" CREATE TABLE {SCHEMA}.applied (seq serial PRIMARY KEY, event_id uuid NOT NULL)"
-    )
-    await conn.close()
-    topic = f"test-failures-{uuid.uuid4().hex[:10]}"
-    await ensure_topics(infra.kafka_bootstrap, [topic, dlq(topic)], 1)
-    pool = await create_pool(database_url, SCHEMA)
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, enable_idempotence=False)
-    await producer.start()
-    try:
-        yield Projection(pool, producer, infra.kafka_bootstrap, topic, f"test-failures-{uuid.uuid4().hex[:8]}")
-    finally:
-        await producer.stop()
-        await pool.close()
+    async with rig_parts(database_url, infra, SCHEMA, "test-failures", "event_id uuid NOT NULL") as parts:
+        yield Projection(*parts)
 
 
 async def _dead_letters(p: Projection) -> dict[str, str]:
