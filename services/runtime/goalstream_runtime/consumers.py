@@ -53,6 +53,11 @@ HEARTBEAT_INTERVAL_MS = 2000
 # nothing is there it waits BATCH_TIMEOUT_MS (and FastStream as long again) before polling anew.
 MAX_RECORDS = 500
 BATCH_TIMEOUT_MS = 100
+# How long the broker may hold a fetch open waiting for records (aiokafka's default: 500 ms). Tansu holds
+# it about half that even when a record is there, which was most of each hop's latency (one hop's p50 about
+# 135 ms at 500, 7 ms at 20; Apache Kafka answers at once). The price: an idle consumer fetches 50 times a
+# second, a few per cent of a core for the whole platform.
+FETCH_MAX_WAIT_MS = 20
 
 
 async def _raw_body(msg: Any) -> Any:
@@ -98,6 +103,7 @@ def batch_subscriber(
         title=title,
         session_timeout_ms=SESSION_TIMEOUT_MS,
         heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
     )
 
 
