@@ -88,7 +88,7 @@ async def ladders(conn: Connection, schema: str, ladder_ids: Iterable[str]) -> l
     return [ladder_from_doc(r["doc"]) for r in rows]
 
 
-def _node_row(n: GoalNode) -> tuple[Any, ...]:
+def node_row(n: GoalNode) -> tuple[Any, ...]:
     c = child_row(n)
     return (
         n.goal_id,
@@ -114,7 +114,7 @@ def _node_row(n: GoalNode) -> tuple[Any, ...]:
 
 async def save_nodes(conn: Connection, schema: str, changed: Iterable[GoalNode]) -> None:
     """The documents, with the rollup columns and the stored view derived from them, in the same statement."""
-    rows = [_node_row(n) for n in sorted(changed, key=lambda n: n.goal_id)]  # one lock order for every writer
+    rows = [node_row(n) for n in sorted(changed, key=lambda n: n.goal_id)]  # one lock order for every writer
     await conn.executemany(
         f'INSERT INTO "{schema}".nodes (goal_id, org_id, parent_id, level, kind, breach_target, breached, in_tree, doc,'
         " weight, baseline, progress, current_value, status, counts, open_breaches, view_json, plan_json)"
@@ -146,7 +146,7 @@ def log_row(envelope: Envelope[Payload]) -> tuple[Any, ...]:
         envelope.event_type,
         envelope.schema_version,
         envelope.occurred_at,
-        envelope.payload.model_dump(mode="json"),
+        envelope.payload.__pydantic_serializer__.to_json(envelope.payload),  # JSON text: the jsonb codec takes it
     )
 
 

@@ -41,7 +41,6 @@ class WorkingSet:
     def fold(self, envelope: Envelope[Payload]) -> None:
         """Apply one fresh event in memory; Rejected if it can never apply."""
         self._check_stream_order(envelope)
-        self.log_rows.append(batch_store.log_row(envelope))
         event = envelope.payload
         if isinstance(event, GoalEvent):
             self._goal_event(envelope, event)
@@ -51,6 +50,8 @@ class WorkingSet:
             except LookupError as exc:
                 raise Rejected(str(exc)) from exc
             self.ladders[event.ladder_id] = new
+        # Last: a refused event leaves nothing behind (the rebuild folds the whole log in one working set).
+        self.log_rows.append(batch_store.log_row(envelope))
 
     def _check_stream_order(self, envelope: Envelope[Payload]) -> None:
         """Refuse an event that is not the next of its stream, so no stream is ever folded out of order.
