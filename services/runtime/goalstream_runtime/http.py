@@ -83,6 +83,12 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("unavailable", message), 503, headers={"Retry-After": "1"})
 
 
+async def _rolled_back(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("a transaction was rolled back by the database", extra={"path": request.url.path, "error": repr(exc)})
+    message = "the request met concurrent work on the same data and changed nothing; send it again"
+    return JSONResponse(error_body("busy", message), 503, headers={"Retry-After": "1"})
+
+
 def create_app(title: str, version: str, max_body_bytes: int, readiness: ReadinessCheck, **kwargs: Any) -> FastAPI:
     # FastAPI's /docs runs an inline script and /redoc loads fonts and script from elsewhere: http_docs
     # serves /docs under a Content-Security-Policy instead, and ReDoc is not served.
@@ -92,6 +98,8 @@ def create_app(title: str, version: str, max_body_bytes: int, readiness: Readine
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for unavailable in UNAVAILABLE:
         app.add_exception_handler(unavailable, _unavailable)
+    # A deadlock or serialization failure (SQLSTATE class 40): PostgreSQL rolled the transaction back whole.
+    app.add_exception_handler(asyncpg.exceptions.TransactionRollbackError, _rolled_back)
     app.add_middleware(NulGuard)  # inside BodySizeLimit, which bounds the body it reads
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     metrics.install(app)  # GET /metrics and request metrics; services add live sources to app.state.metrics

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import Query
@@ -97,3 +98,20 @@ def test_the_openapi_document_describes_the_error_bodies_the_api_sends() -> None
     assert "503" in document["paths"]["/ready"]["get"]["responses"]
     schemas = document["components"]["schemas"]
     assert "HTTPValidationError" not in schemas and schemas["Error"]["required"] == ["error", "message", "errors"]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [asyncpg.exceptions.DeadlockDetectedError("deadlock detected"), asyncpg.exceptions.SerializationError("no")],
+)
+async def test_a_transaction_the_database_rolled_back_is_a_503_to_retry_not_a_500(error: Exception) -> None:
+    app = _app()
+
+    @app.get("/v1/contended")
+    async def contended() -> None:
+        raise error
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        response = await client.get("/v1/contended")
+    assert (response.status_code, response.headers.get("retry-after")) == (503, "1"), response.text
+    assert response.json()["error"] == "busy"
