@@ -1,4 +1,4 @@
-"""Alert events (AlertDelivered, AlertDeliveryFailed) written to the outbox with the delivery's outcome."""
+"""Alert events (AlertDelivered, AlertDeliveryFailed): the Kafka records the outbox takes with a delivery's outcome."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ from datetime import datetime
 from typing import get_args
 
 from goalstream_contracts.alerts import AlertDelivered, AlertDeliveryFailed, AlertEvent, Channel
-from goalstream_contracts.cloudevents import to_kafka
+from goalstream_contracts.cloudevents import KafkaRecord, to_kafka
 from goalstream_contracts.envelope import Envelope
 from goalstream_notifications.adapters.deliveries import ClaimedDelivery
-from goalstream_runtime.db import Connection
-from goalstream_runtime.outbox import enqueue
 
 SOURCE = "/goalstream/notifications"
 OUTBOX_CHANNEL = "notifications_outbox"
+# Held here: pydantic caches a parametrised generic only while something refers to it, so an
+# inline `Envelope[AlertEvent]` could build the model class anew after a garbage collection.
+ALERT_ENVELOPE = Envelope[AlertEvent]
 
 
 def _channel(delivery: ClaimedDelivery) -> Channel:
@@ -23,8 +24,8 @@ def _channel(delivery: ClaimedDelivery) -> Channel:
     raise ValueError(f"unknown channel {delivery.channel!r}")
 
 
-async def _enqueue(conn: Connection, delivery: ClaimedDelivery, alert: AlertEvent, at: datetime) -> None:
-    envelope = Envelope[AlertEvent].new(
+def _record(delivery: ClaimedDelivery, alert: AlertEvent, at: datetime) -> KafkaRecord:
+    envelope = ALERT_ENVELOPE.new(
         alert,
         org_id=delivery.org_id,
         stream_id=str(delivery.id),
@@ -35,12 +36,10 @@ async def _enqueue(conn: Connection, delivery: ClaimedDelivery, alert: AlertEven
         correlation_id=delivery.correlation_id,
         causation_id=delivery.event_id,
     )
-    await enqueue(conn, [to_kafka(envelope)], OUTBOX_CHANNEL)
+    return to_kafka(envelope)
 
 
-async def delivered(
-    conn: Connection, delivery: ClaimedDelivery, attempts: int, status_code: int | None, at: datetime
-) -> None:
+def delivered(delivery: ClaimedDelivery, attempts: int, status_code: int | None, at: datetime) -> KafkaRecord:
     alert = AlertDelivered(
         delivery_id=str(delivery.id),
         subscription_id=str(delivery.subscription_id),
@@ -51,17 +50,16 @@ async def delivered(
         delivered_at=at,
         status_code=status_code,
     )
-    await _enqueue(conn, delivery, alert, at)
+    return _record(delivery, alert, at)
 
 
-async def failed(
-    conn: Connection,
+def failed(
     delivery: ClaimedDelivery,
     attempts: int,
     status_code: int | None,
     last_error: str,
     at: datetime,
-) -> None:
+) -> KafkaRecord:
     alert = AlertDeliveryFailed(
         delivery_id=str(delivery.id),
         subscription_id=str(delivery.subscription_id),
@@ -73,4 +71,4 @@ async def failed(
         last_error=last_error,
         status_code=status_code,
     )
-    await _enqueue(conn, delivery, alert, at)
+    return _record(delivery, alert, at)

@@ -9,7 +9,7 @@ ran out and another worker concluded first, the late result is dropped.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -87,46 +87,61 @@ async def claim_due(pool: asyncpg.Pool, limit: int, lease_seconds: float) -> lis
     return [ClaimedDelivery(**{**dict(r), "body": bytes(r["body"])}) for r in rows]
 
 
-async def conclude_attempt(
-    conn: Connection,
-    delivery: ClaimedDelivery,
-    result: AttemptResult,
-    *,
-    status: str,
-    retry_in: float = 0.0,
-) -> int | None:
-    """Record the attempt and move the delivery to `status`; the new attempt count, or None if it lost the race."""
-    error = None if result.succeeded else result.describe()
-    attempts: int | None = await conn.fetchval(
-        "UPDATE deliveries SET attempts = attempts + 1, status = $3, last_status_code = $4, last_error = $5,"
-        " next_attempt_at = CASE WHEN $3 = 'pending' THEN now() + make_interval(secs => $6) ELSE now() END,"
-        " delivered_at = CASE WHEN $3 = 'delivered' THEN now() END"
-        " WHERE id = $1 AND status = 'pending' AND attempts = $2 RETURNING attempts",
-        delivery.id,
-        delivery.attempts,
-        status,
-        result.status_code,
-        error,
-        retry_in,
+@dataclass(frozen=True)
+class Conclusion:
+    """What one attempt comes to: the delivery's next `status`, and for a retry the wait before it."""
+
+    delivery: ClaimedDelivery
+    result: AttemptResult
+    status: str  # 'delivered', 'pending' (to retry) or 'dead'
+    retry_in: float = 0.0
+
+
+async def conclude_attempts(conn: Connection, conclusions: Sequence[Conclusion]) -> dict[uuid.UUID, int]:
+    """Record the attempts and move each delivery to its status: one UPDATE and one INSERT for the batch.
+
+    The new attempt count of each delivery that concluded; one that lost the race (its lease ran out
+    and another worker concluded that attempt first) is left out, and nothing is recorded for it.
+    """
+    if not conclusions:
+        return {}
+    errors = [None if c.result.succeeded else c.result.describe() for c in conclusions]
+    rows = await conn.fetch(
+        "UPDATE deliveries d SET attempts = d.attempts + 1, status = c.status, last_status_code = c.status_code,"
+        " last_error = c.error,"
+        " next_attempt_at = CASE WHEN c.status = 'pending' THEN now() + make_interval(secs => c.retry_in)"
+        " ELSE now() END,"
+        " delivered_at = CASE WHEN c.status = 'delivered' THEN now() END"
+        " FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], $5::text[], $6::float8[])"
+        " AS c(id, seen, status, status_code, error, retry_in)"
+        " WHERE d.id = c.id AND d.status = 'pending' AND d.attempts = c.seen RETURNING d.id, d.attempts",
+        [c.delivery.id for c in conclusions],
+        [c.delivery.attempts for c in conclusions],
+        [c.status for c in conclusions],
+        [c.result.status_code for c in conclusions],
+        errors,
+        [c.retry_in for c in conclusions],
     )
-    if attempts is not None:
+    attempts: dict[uuid.UUID, int] = {r["id"]: r["attempts"] for r in rows}
+    won = [(c, e) for c, e in zip(conclusions, errors, strict=True) if c.delivery.id in attempts]
+    if won:
         await conn.execute(
             "INSERT INTO delivery_attempts (delivery_id, attempt, status_code, error, retry_after_seconds)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            delivery.id,
-            attempts,
-            result.status_code,
-            error,
-            result.retry_after,
+            " SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::float8[])",
+            [c.delivery.id for c, _ in won],
+            [attempts[c.delivery.id] for c, _ in won],
+            [c.result.status_code for c, _ in won],
+            [e for _, e in won],
+            [c.result.retry_after for c, _ in won],
         )
     return attempts
 
 
-async def cancel(conn: Connection, delivery_id: uuid.UUID, reason: str) -> None:
-    """A pending delivery whose subscription went away: dead without an attempt."""
+async def cancel(conn: Connection, delivery_ids: Sequence[uuid.UUID], reason: str) -> None:
+    """Pending deliveries whose subscription went away: dead without an attempt."""
     await conn.execute(
-        "UPDATE deliveries SET status = 'dead', last_error = $2 WHERE id = $1 AND status = 'pending'",
-        delivery_id,
+        "UPDATE deliveries SET status = 'dead', last_error = $2 WHERE id = ANY($1::uuid[]) AND status = 'pending'",
+        delivery_ids,
         reason,
     )
 

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from goalstream_notifications.adapters.host_pools import LIMITS, HostPools
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
@@ -229,9 +231,14 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 
     The host is resolved once per request; the request goes to the first admitted address (the next
     one if connecting fails) with its original `Host` header and, for https, the original name as
-    TLS server name and certificate name. https connections are not kept alive: httpcore pools by
-    address, and a connection verified for one name must not carry a request for another name that
-    resolves to the same address.
+    TLS server name and certificate name.
+
+    Connections are kept alive, and each is to an address the guard admitted: httpcore pools by
+    (scheme, address, port), and the address is the pinned one, so a name that now resolves
+    elsewhere (DNS rebinding) gets a new connection to its newly admitted address. A connection
+    verified for one name must not carry an https request for another name on the same address, so
+    each host name has a pool of its own (`HostPools`; docs/decisions.md, "Keep-alive behind the
+    egress guard").
     """
 
     def __init__(
@@ -243,10 +250,11 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     ) -> None:
         """`inner` (tests) replaces the real transports; `verify` is how https certificates are checked."""
         self.guard = guard
-        self._plain = inner or httpx.AsyncHTTPTransport(verify=verify, trust_env=False)
-        self._tls = inner or httpx.AsyncHTTPTransport(
-            verify=verify, trust_env=False, limits=httpx.Limits(max_keepalive_connections=0)
-        )
+        self._inner, self._verify = inner, verify
+        self._pools = HostPools(self._new_pool)
+
+    def _new_pool(self) -> httpx.AsyncBaseTransport:
+        return self._inner or httpx.AsyncHTTPTransport(verify=self._verify, trust_env=False, limits=LIMITS)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -266,7 +274,19 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             raise httpx.ConnectError(f"cannot resolve {host}: {exc}", request=request) from exc
 
         literal = _ip_literal(host) is not None
-        inner = self._tls if url.scheme == "https" else self._plain
+        # Keyed by the very name sent as SNI: a connection is only reused for the name it verified.
+        async with self._pools.lease((url.scheme, host)) as pool:
+            return await self._send_pinned(request, pool, addresses, host, literal)
+
+    async def _send_pinned(
+        self,
+        request: httpx.Request,
+        inner: httpx.AsyncBaseTransport,
+        addresses: Sequence[IPAddress],
+        host: str,
+        literal: bool,
+    ) -> httpx.Response:
+        url = request.url
         last: httpx.ConnectError | None = None
         for address in addresses:
             extensions = dict(request.extensions)
@@ -287,6 +307,4 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         raise last
 
     async def aclose(self) -> None:
-        await self._plain.aclose()
-        if self._tls is not self._plain:
-            await self._tls.aclose()
+        await (self._inner or self._pools).aclose()

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import httpx
 
+from goalstream_notifications.adapters.webhook import release
 from goalstream_notifications.domain.retry import RETRY_AFTER_STATUSES, AttemptResult, parse_retry_after
 
 USER_AGENT = "goalstream-notifications/0.1"
@@ -34,7 +35,7 @@ class SlackSender:
                 try:
                     reason = "" if response.is_success else await _head(response)
                 finally:
-                    await response.aclose()
+                    await release(response)  # the rest of a short answer read, so the connection is kept
         except TimeoutError:
             return AttemptResult(status_code=None, error=f"no answer within {self.timeout_seconds:g}s")
         except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "goalstream-notifications/0.1"
 MAX_ERROR_CHARS = 500
+MAX_DRAIN_BYTES = 64 * 1024
 
 
 def signed_headers(
@@ -77,9 +78,9 @@ class WebhookSender:
             # which must end within the claim lease or another worker would send it again.
             async with asyncio.timeout(self.timeout_seconds):
                 request = self.client.build_request("POST", target, content=body, headers=headers)
-                # Streamed and closed unread: only the status matters, and a receiver's body may be huge.
+                # Streamed: only the status matters, and a receiver's body may be huge (see `release`).
                 response = await self.client.send(request, stream=True)
-                await response.aclose()
+                await release(response)
         except TimeoutError:
             return AttemptResult(status_code=None, error=f"no answer within {self.timeout_seconds:g}s")
         except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
@@ -88,6 +89,25 @@ class WebhookSender:
         if response.status_code in RETRY_AFTER_STATUSES:
             retry_after = parse_retry_after(response.headers.get("retry-after"), now)
         return AttemptResult(status_code=response.status_code, error=None, retry_after=retry_after)
+
+
+async def release(response: httpx.Response) -> None:
+    """Close `response`, reading a short body to its end first so its connection can be used again.
+
+    A response closed before its end closes the connection (httpcore cannot reuse it), which made
+    every attempt open a new one, even for a bodiless 204. A body longer than MAX_DRAIN_BYTES is
+    not read further: that connection is dropped instead.
+    """
+    try:
+        read = 0
+        if response.is_stream_consumed:  # read already (a Slack error's head): only closing is left
+            return
+        async for chunk in response.aiter_raw():
+            read += len(chunk)
+            if read > MAX_DRAIN_BYTES:
+                break
+    finally:
+        await response.aclose()
 
 
 def _describe(exc: Exception) -> str:

@@ -1,4 +1,4 @@
-"""The delivery worker: claims due deliveries, sends them, and records each outcome in one transaction.
+"""The delivery worker: claims due deliveries, sends them, and records the outcomes of a batch in one transaction.
 
 Any number of workers (instances) can run: claims use FOR UPDATE SKIP LOCKED and a lease, so a
 delivery is sent by one worker at a time and retried by another if its worker dies mid-send.
@@ -19,23 +19,16 @@ from datetime import datetime
 
 import asyncpg
 
-from goalstream_notifications.adapters import alerts, deliveries, subscriptions
+from goalstream_notifications.adapters import deliveries
 from goalstream_notifications.adapters.deliveries import WAKE_CHANNEL, ClaimedDelivery
 from goalstream_notifications.adapters.email import EmailSender
 from goalstream_notifications.adapters.slack import SlackSender
 from goalstream_notifications.adapters.webhook import WebhookSender
-from goalstream_notifications.domain.retry import (
-    AttemptResult,
-    Dead,
-    Delivered,
-    Outcome,
-    RetryLater,
-    RetrySchedule,
-    decide,
-)
-from goalstream_notifications.service_layer.subscriptions import disable_subscription
+from goalstream_notifications.domain.retry import AttemptResult, RetrySchedule, decide
+from goalstream_notifications.service_layer import conclude
+from goalstream_notifications.service_layer.conclude import Attempted
 from goalstream_runtime.db import connect
-from goalstream_runtime.telemetry import extract, tracer
+from goalstream_runtime.telemetry import current_headers, extract, tracer
 
 log = logging.getLogger(__name__)
 
@@ -95,16 +88,28 @@ class DeliveryWorker:
                 await listener.close()
 
     async def deliver_due(self) -> int:
-        """Claim one batch of due deliveries and send them concurrently; how many were claimed."""
+        """Claim one batch of due deliveries, send them concurrently, record them together; how many were claimed."""
         batch = await deliveries.claim_due(self.pool, self.batch_size, self.lease_seconds)
-        results = await asyncio.gather(*(self._deliver(d) for d in batch), return_exceptions=True)
+        if not batch:
+            return 0
+        results = await asyncio.gather(*(self._attempt(d) for d in batch), return_exceptions=True)
+        attempted: list[Attempted] = []
         for delivery, result in zip(batch, results, strict=True):
-            if isinstance(result, Exception):
+            if isinstance(result, BaseException):
                 # Its lease runs out and it is attempted again; the attempt count was not advanced.
-                log.error("delivery could not be recorded", extra={"delivery_id": str(delivery.id)}, exc_info=result)
+                log.error("delivery attempt failed", extra={"delivery_id": str(delivery.id)}, exc_info=result)
+            else:
+                attempted.append(result)
+        try:
+            await conclude.record(self.pool, attempted, self.clock())
+        except Exception as exc:
+            # None of the batch was recorded: the leases run out and every one is attempted again
+            # (at least once, with the same webhook-id).
+            for a in attempted:
+                log.error("delivery could not be recorded", extra={"delivery_id": str(a.delivery.id)}, exc_info=exc)
         return len(batch)
 
-    async def _deliver(self, delivery: ClaimedDelivery) -> None:
+    async def _attempt(self, delivery: ClaimedDelivery) -> Attempted:
         # Continues the trace stored at fan-out: the request that caused the event, across Kafka.
         with tracer.start_as_current_span(
             "notifications deliver",
@@ -119,15 +124,13 @@ class DeliveryWorker:
             },
         ) as span:
             if not delivery.subscription_enabled:
-                async with self.pool.acquire() as conn:
-                    await deliveries.cancel(conn, delivery.id, "subscription disabled")
-                return
+                return Attempted(delivery)
             result = await self._send(delivery)
             if result.status_code is not None:
                 span.set_attribute("http.response.status_code", result.status_code)
             outcome = decide(self.schedule, delivery.attempts + 1, result, self.rng)
             span.set_attribute("goalstream.outcome", type(outcome).__name__)
-            await self._conclude(delivery, result, outcome)
+            return Attempted(delivery, result, outcome, current_headers())
 
     async def _send(self, delivery: ClaimedDelivery) -> AttemptResult:
         """One attempt on the subscription's channel; the body was rendered for that channel at fan-out."""
@@ -138,34 +141,3 @@ class DeliveryWorker:
         return await self.sender.send(
             delivery.target, str(delivery.id), delivery.secret, delivery.body, self.clock(), delivery.previous_secret
         )
-
-    async def _conclude(self, delivery: ClaimedDelivery, result: AttemptResult, outcome: Outcome) -> None:
-        extra = {"delivery_id": str(delivery.id), "org_id": delivery.org_id, "status_code": result.status_code}
-        async with self.pool.acquire() as conn, conn.transaction():
-            now = self.clock()
-            if isinstance(outcome, Delivered):
-                attempts = await deliveries.conclude_attempt(conn, delivery, result, status="delivered")
-                if attempts is not None:
-                    await alerts.delivered(conn, delivery, attempts, result.status_code, now)
-                    log.info("delivered", extra=extra | {"attempts": attempts})
-            elif isinstance(outcome, RetryLater):
-                attempts = await deliveries.conclude_attempt(
-                    conn, delivery, result, status="pending", retry_in=outcome.wait_seconds
-                )
-                log.warning(
-                    "delivery attempt failed; will retry",
-                    extra=extra | {"attempts": attempts, "retry_in": outcome.wait_seconds, "error": result.describe()},
-                )
-            elif isinstance(outcome, Dead):
-                if outcome.disable_subscription:
-                    # Subscription row before delivery rows, the order an API delete locks them in,
-                    # so that the two cannot deadlock.
-                    await subscriptions.disable(conn, delivery.org_id, delivery.subscription_id, outcome.reason)
-                attempts = await deliveries.conclude_attempt(conn, delivery, result, status="dead")
-                if attempts is None:
-                    return
-                if outcome.disable_subscription:
-                    # Idempotent for the subscription; cancels its other pending deliveries.
-                    await disable_subscription(conn, delivery.org_id, delivery.subscription_id, outcome.reason)
-                await alerts.failed(conn, delivery, attempts, result.status_code, outcome.reason, now)
-                log.error("delivery dead", extra=extra | {"attempts": attempts, "reason": outcome.reason})

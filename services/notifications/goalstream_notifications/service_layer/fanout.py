@@ -16,7 +16,8 @@ from goalstream_contracts.base import Payload
 from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.events import GoalRevised, GoalSet
 from goalstream_contracts.topics import GOAL_EVENTS
-from goalstream_notifications.adapters import deliveries, goal_tree, subscriptions
+from goalstream_notifications.adapters import deliveries, goal_tree
+from goalstream_notifications.adapters.batch_filters import BatchFilters
 from goalstream_notifications.domain.message import webhook_body
 from goalstream_notifications.domain.render import GoalInfo, describe, email_message, slack_body
 from goalstream_notifications.domain.retry import RetrySchedule
@@ -33,6 +34,7 @@ class FanOut:
         self.schedule = schedule
         self.rng = rng or random.Random()
         self.public_base_url = public_base_url  # Slack and email alerts link below it
+        self._filters = BatchFilters()
 
     async def __call__(self, conn: Connection, envelope: Envelope[Payload]) -> None:
         payload = envelope.payload
@@ -40,7 +42,7 @@ class FanOut:
             raise Rejected(f"{envelope.event_type} does not belong on {GOAL_EVENTS}")
         # The tree first: a GoalSet under a watched root already matches that root's subscription.
         await _track_parent(conn, envelope.org_id, payload)
-        candidates = await subscriptions.enabled_filters(conn, envelope.org_id)
+        candidates = await self._filters.enabled(conn, envelope.org_id)
         if not candidates:
             return
         goal_id = event_goal_id(payload)
