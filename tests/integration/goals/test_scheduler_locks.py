@@ -45,3 +45,16 @@ async def test_a_request_writing_a_due_goal_while_the_scheduler_claims_it_deadlo
             # The request goes on to write the goal's schedule row: it must not wait for the scheduler.
             await asyncio.wait_for(schedule.set_due(request, goals.org_id, "due-goal", START + timedelta(days=1)), 10)
         assert await asyncio.wait_for(claiming, 10) is None  # no longer due once the request committed
+
+
+async def test_a_busy_organisation_does_not_stall_the_scheduler_for_the_others(
+    pool: asyncpg.Pool, goals: Goals
+) -> None:
+    async with pool.acquire() as conn:
+        await schedule.set_due(conn, goals.org_id, "busy-goal", START - timedelta(hours=1))  # the first due
+        await schedule.set_due(conn, "other-org", "free-goal", START)
+    async with pool.acquire() as request, pool.acquire() as scheduler, request.transaction():
+        await lock_organisation(request, goals.org_id)  # a long batch of the first goal's organisation
+        async with scheduler.transaction():
+            claimed = await asyncio.wait_for(schedule.claim_due(scheduler, START), 10)
+    assert claimed == ("other-org", "free-goal")

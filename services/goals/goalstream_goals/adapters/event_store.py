@@ -27,7 +27,17 @@ from goalstream_runtime.db import Connection, lock_key
 from goalstream_runtime.outbox import enqueue
 from goalstream_runtime.telemetry import tracer
 
-__all__ = ["SOURCE", "ConcurrencyError", "append", "envelope_of", "load", "lock_organisation", "stored", "write"]
+__all__ = [
+    "SOURCE",
+    "ConcurrencyError",
+    "append",
+    "envelope_of",
+    "load",
+    "lock_organisation",
+    "stored",
+    "try_lock_organisation",
+    "write",
+]
 COPY_FROM = 50  # events in one write from which COPY beats a pipelined INSERT (it costs a round trip more)
 _EVENT_COLUMNS = [
     "event_id", "org_id", "stream_id", "stream_version", "event_type", "schema_version", "occurred_at",
@@ -50,6 +60,12 @@ async def lock_organisation(conn: Connection, org_id: str) -> None:
     A writer that takes it before it reads decides on state nobody else can change until it commits.
     """
     await conn.execute("SELECT pg_advisory_xact_lock($1)", lock_key(f"org:{org_id}"))
+
+
+async def try_lock_organisation(conn: Connection, org_id: str) -> bool:
+    """`lock_organisation` if nobody holds it now (True), without waiting (False)."""
+    taken: bool = await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", lock_key(f"org:{org_id}"))
+    return taken
 
 
 async def replayed(

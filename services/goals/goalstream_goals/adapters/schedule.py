@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from goalstream_goals.adapters.event_store import lock_organisation
+from goalstream_goals.adapters.event_store import try_lock_organisation
 from goalstream_runtime.db import Connection
 
 
@@ -35,23 +35,32 @@ async def set_due_many(conn: Connection, org_id: str, due: dict[str, datetime | 
         )
 
 
-async def claim_due(conn: Connection, now: datetime) -> tuple[str, str] | None:
+async def claim_due(conn: Connection, now: datetime, look_at: int = 20) -> tuple[str, str] | None:
     """Lock one goal due by `now` for the caller's transaction: (org id, goal id), or None.
 
     The organisation's append lock comes first, then the row. Every writer takes that lock before it writes
     schedule rows (it writes them after its events), so a scheduler that held a row while it waited for the
-    lock deadlocked with a request on the same goal. When another instance took the row meanwhile, this pass
-    ends (None): looking further would hold a second organisation's lock; the next pass takes the rest.
+    lock deadlocked with a request on the same goal. The lock is only tried: a goal whose organisation is busy
+    (a long batch) is passed over for the next of the `look_at` first due, so one organisation never stalls
+    the others. None ends the pass (nothing due, all busy, or the row taken by another instance meanwhile:
+    looking further would hold a second organisation's lock); the next pass takes the rest.
     """
-    row = await conn.fetchrow("SELECT org_id, goal_id FROM schedule WHERE due_at <= $1 ORDER BY due_at LIMIT 1", now)
-    if row is None:
-        return None
-    org_id, goal_id = row["org_id"], row["goal_id"]
-    await lock_organisation(conn, org_id)
-    locked = await conn.fetchval(
-        "SELECT goal_id FROM schedule WHERE goal_id = $1 AND due_at <= $2 FOR UPDATE SKIP LOCKED", goal_id, now
+    rows = await conn.fetch(
+        "SELECT org_id, goal_id FROM schedule WHERE due_at <= $1 ORDER BY due_at LIMIT $2", now, look_at
     )
-    return None if locked is None else (org_id, goal_id)
+    busy: set[str] = set()
+    for row in rows:
+        org_id, goal_id = row["org_id"], row["goal_id"]
+        if org_id in busy:
+            continue
+        if not await try_lock_organisation(conn, org_id):
+            busy.add(org_id)
+            continue
+        locked = await conn.fetchval(
+            "SELECT goal_id FROM schedule WHERE goal_id = $1 AND due_at <= $2 FOR UPDATE SKIP LOCKED", goal_id, now
+        )
+        return None if locked is None else (org_id, goal_id)
+    return None
 
 
 async def due_at(conn: Connection, goal_id: str) -> datetime | None:

@@ -33,12 +33,12 @@ class HostPools:
     @contextlib.asynccontextmanager
     async def lease(self, target: Target) -> AsyncIterator[httpx.AsyncBaseTransport]:
         """The pool of `target` for one request."""
+        self._busy[target] = self._busy.get(target, 0) + 1  # first: eviction never closes the pool handed out
         pool = self._pools.get(target)
         if pool is None:
             pool = self._pools[target] = self._new()
             await self._evict()
         self._pools.move_to_end(target)
-        self._busy[target] = self._busy.get(target, 0) + 1
         try:
             yield pool
         finally:

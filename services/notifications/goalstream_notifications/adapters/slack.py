@@ -7,7 +7,7 @@ from datetime import datetime
 
 import httpx
 
-from goalstream_notifications.adapters.webhook import release
+from goalstream_notifications.adapters.webhook import describe_error, printable, release
 from goalstream_notifications.domain.retry import RETRY_AFTER_STATUSES, AttemptResult, parse_retry_after
 
 USER_AGENT = "goalstream-notifications/0.1"
@@ -39,7 +39,7 @@ class SlackSender:
         except TimeoutError:
             return AttemptResult(status_code=None, error=f"no answer within {self.timeout_seconds:g}s")
         except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
-            return AttemptResult(status_code=None, error=_describe(exc))
+            return AttemptResult(status_code=None, error=describe_error(exc))
         retry_after = None
         if response.status_code in RETRY_AFTER_STATUSES:
             retry_after = parse_retry_after(response.headers.get("retry-after"), now)
@@ -54,9 +54,4 @@ async def _head(response: httpx.Response) -> str:
         read += chunk
         if len(read) >= MAX_ERROR_CHARS:
             break
-    return " ".join(read[:MAX_ERROR_CHARS].decode(errors="replace").split())
-
-
-def _describe(exc: Exception) -> str:
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return text[:MAX_ERROR_CHARS]
+    return printable(read[:MAX_ERROR_CHARS].decode(errors="replace"))

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = "goalstream-notifications/0.1"
 MAX_ERROR_CHARS = 500
 MAX_DRAIN_BYTES = 64 * 1024
+DRAIN_SECONDS = 1.0
 
 
 def signed_headers(
@@ -84,7 +85,7 @@ class WebhookSender:
         except TimeoutError:
             return AttemptResult(status_code=None, error=f"no answer within {self.timeout_seconds:g}s")
         except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
-            return AttemptResult(status_code=None, error=_describe(exc))
+            return AttemptResult(status_code=None, error=describe_error(exc))
         retry_after = None
         if response.status_code in RETRY_AFTER_STATUSES:
             retry_after = parse_retry_after(response.headers.get("retry-after"), now)
@@ -95,21 +96,33 @@ async def release(response: httpx.Response) -> None:
     """Close `response`, reading a short body to its end first so its connection can be used again.
 
     A response closed before its end closes the connection (httpcore cannot reuse it), which made
-    every attempt open a new one, even for a bodiless 204. A body longer than MAX_DRAIN_BYTES is
-    not read further: that connection is dropped instead.
+    every attempt open a new one, even for a bodiless 204. A body longer than MAX_DRAIN_BYTES, or slower
+    than DRAIN_SECONDS, is not read further: that connection is dropped instead.
+
+    The status decided the attempt already: a body that fails or stalls while it is read only costs its
+    connection, never the attempt (it would be sent again as a failure).
     """
     try:
         read = 0
         if response.is_stream_consumed:  # read already (a Slack error's head): only closing is left
             return
-        async for chunk in response.aiter_raw():
-            read += len(chunk)
-            if read > MAX_DRAIN_BYTES:
-                break
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for chunk in response.aiter_raw():
+                read += len(chunk)
+                if read > MAX_DRAIN_BYTES:
+                    break
+    except (httpx.HTTPError, OSError, TimeoutError):
+        pass  # closing below drops the connection
     finally:
         await response.aclose()
 
 
-def _describe(exc: Exception) -> str:
+def describe_error(exc: Exception) -> str:
+    """What an attempt's error says: the exception's type and message, printable, at most MAX_ERROR_CHARS."""
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return text[:MAX_ERROR_CHARS]
+    return printable(text)[:MAX_ERROR_CHARS]
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (NUL among them, which PostgreSQL refuses in text) as spaces, collapsed."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
