@@ -83,8 +83,10 @@ class RelaySettings(ServiceSettings):
 async def start_broker(broker: KafkaBroker, settings: ServiceSettings) -> None:
     """Create missing topics (brokers do not auto-create them reliably), then start consuming."""
     await ensure_topics(settings.kafka_bootstrap, ALL_TOPICS, settings.topic_partitions)
-    # As KafkaBroker.start, but every subscriber joins its group at once: a subscriber's start waits for its
-    # group's partitions (aiokafka), a few seconds each, and one after another they added up at every start.
+    # As KafkaBroker.start (FastStream 0.7, pinned in constraints.txt: check this on an upgrade), but every
+    # subscriber joins its group at once: a subscriber's start waits for its group's partitions (aiokafka), a
+    # few seconds each, and one after another they added up at every start. A subscriber that fails to start
+    # fails the service's start-up, which stops the broker and so the others.
     await broker.connect()
     await asyncio.gather(*(subscriber.start() for subscriber in broker.subscribers))
     for publisher in broker.publishers:
