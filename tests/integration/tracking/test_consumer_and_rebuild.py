@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -30,6 +29,7 @@ from goalstream_tracking.adapters import generations
 from goalstream_tracking.bootstrap import SCHEMA, build_app
 from goalstream_tracking.service_layer.rebuild import rebuild
 from goalstream_tracking.settings import TrackingSettings
+from tests.integration.tracking.service import running_tracking
 from tests.support.infra import Endpoints
 from tests.support.polling import eventually
 
@@ -81,18 +81,8 @@ class Tracking:
 @pytest.fixture
 async def tracking(database_url: str, infra: Endpoints) -> AsyncIterator[Tracking]:
     """The tracking service in-process on a fresh database, with its own consumer group."""
-    group_prefix = f"it-{uuid.uuid4().hex[:8]}"
-    settings = TrackingSettings(
-        database_url=database_url, kafka_bootstrap=infra.kafka_bootstrap, consumer_group_prefix=group_prefix
-    )
-    app = build_app(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all", enable_idempotence=False)
-    await producer.start()
-    try:
-        async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app)):
-            yield Tracking(database_url, infra.kafka_bootstrap, f"org-{uuid.uuid4().hex[:8]}", producer, group_prefix)
-    finally:
-        await producer.stop()
+    async with running_tracking(database_url, infra) as (producer, group_prefix):
+        yield Tracking(database_url, infra.kafka_bootstrap, f"org-{uuid.uuid4().hex[:8]}", producer, group_prefix)
 
 
 def _stream(org_id: str) -> list[Envelope[Payload]]:

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -29,10 +28,10 @@ from goalstream_contracts.events import GoalAchieved, GoalRevised, LadderRungUnl
 from goalstream_contracts.topics import GOAL_EVENTS, dlq
 from goalstream_runtime.db import connect
 from goalstream_tracking.adapters import generations
-from goalstream_tracking.bootstrap import SCHEMA, build_app
+from goalstream_tracking.bootstrap import SCHEMA
 from goalstream_tracking.service_layer.rebuild import rebuild
-from goalstream_tracking.settings import TrackingSettings
 from tests.integration.tracking import org_tree
+from tests.integration.tracking.service import running_tracking
 from tests.support.infra import Endpoints
 from tests.support.polling import eventually
 from tests.unit.tracking.builders import anti, breached, hard, measured, parent, status
@@ -82,18 +81,8 @@ class Log:
 @pytest.fixture
 async def log(database_url: str, infra: Endpoints) -> AsyncIterator[Log]:
     """The tracking service in-process on a fresh database (its consumer applies the log live), and a producer."""
-    group = f"it-{uuid.uuid4().hex[:8]}"
-    settings = TrackingSettings(
-        database_url=database_url, kafka_bootstrap=infra.kafka_bootstrap, consumer_group_prefix=group
-    )
-    app = build_app(settings)
-    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all", enable_idempotence=False)
-    await producer.start()
-    try:
-        async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app)):
-            yield Log(producer)
-    finally:
-        await producer.stop()
+    async with running_tracking(database_url, infra) as (producer, _):
+        yield Log(producer)
 
 
 def scenario(p: str) -> list[Payload]:
