@@ -10,10 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from goalstream_contracts.events import GoalCheckInDue, GoalMissed, GoalStatusChanged, MilestoneMissed
-from goalstream_goals.domain.define import decide_plan
+from goalstream_goals.domain.define import decide_plan, decide_revise, decide_set
 from goalstream_goals.domain.goal import Goal
 from goalstream_goals.domain.timing import decide_time, next_due
-from tests.unit.goals.builders import DAY, T0, TOL, US, hard_goal, measure, of_type, then
+from tests.unit.goals.builders import DAY, T0, TOL, US, hard_goal, measure, of_type, rolled_up_parent, then
+from tests.unit.goals.stateful_scenarios import check_stream
 
 START, DEADLINE = T0, T0 + 90 * DAY
 HOUR = timedelta(hours=1)
@@ -168,3 +169,19 @@ def test_next_due_wakes_just_after_the_crossing() -> None:
     goal, _ = measure(goal, 25, T0 + DAY, T0 + DAY)
     due = next_due(goal, T0 + DAY, TOL)
     assert due is not None and T0 + 35 * DAY < due <= T0 + 35 * DAY + 2 * US
+
+
+def test_a_worst_parent_missed_again_after_its_deadline_moves_keeps_status_missed_and_the_stream_holds() -> None:
+    """Found by the stateful test in CI: a `worst` parent whose child is missed stays `missed` when its own deadline
+    is extended, so no status change marks the reopening, yet it is missed once more at the new deadline."""
+    parent = rolled_up_parent("worst")
+    created = decide_set(parent.definition, T0, TOL)
+    stream = list(decide_time(parent, T0 + 91 * DAY, TOL, rollup=0.1, worst="missed"))
+    parent = then(parent, stream)
+    assert parent.missed and parent.status == "missed"
+    revision = decide_revise(parent, {"deadline": T0 + 95 * DAY}, T0 + 91 * DAY, TOL)
+    parent = then(parent, revision)
+    assert not parent.missed and not of_type(revision, GoalStatusChanged)  # the worst child keeps it `missed`
+    again = decide_time(parent, T0 + 95 * DAY, TOL, rollup=0.1, worst="missed")
+    assert len(of_type(again, GoalMissed)) == 1
+    check_stream([*created, *stream, *revision, *again])  # missed twice, once per deadline
