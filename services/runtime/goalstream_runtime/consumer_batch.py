@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +30,22 @@ from goalstream_runtime.logs import event_id_var, org_id_var
 from goalstream_runtime.telemetry import extract, header_map, tracer
 
 Apply = Callable[[Connection, Envelope[Payload]], Awaitable[None]]
+TopicPartition = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class OwnedBatch:
+    """What an `ApplyBatch` is given: the events, the partition of each, and per partition the first and last
+    offsets of the records this call covers (refused ones too). A consumer that keeps state in memory tells by
+    them a batch that follows the last one it committed from one after a gap (a rebalance, a redelivery)."""
+
+    envelopes: Sequence[Envelope[Payload]]
+    partitions: Sequence[TopicPartition]
+    offsets: Mapping[TopicPartition, tuple[int, int]]
+
+
 # Owns its transaction and markers: applies each event unless applied before; per event, False for a repeat.
-ApplyBatch = Callable[[asyncpg.Pool, Sequence[Envelope[Payload]]], Awaitable[Sequence[bool]]]
+ApplyBatch = Callable[[asyncpg.Pool, OwnedBatch], Awaitable[Sequence[bool]]]
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +171,17 @@ async def apply_each(pool: asyncpg.Pool, items: Sequence[Item], apply: Apply) ->
 
 
 async def apply_owned(pool: asyncpg.Pool, items: Sequence[Item], apply: ApplyBatch) -> None:
-    """`apply` (which writes its own markers) for the whole batch."""
-    envelopes = [item.envelope for item in items if item.envelope]
-    with items[0].context() if len(items) == 1 else contextlib.nullcontext():  # alone: its logs and spans
-        applied = await apply(pool, envelopes)
-    for item, fresh in zip(items, applied, strict=True):
+    """`apply` (which writes its own markers) for the whole batch: its events, and the offsets of all its records."""
+    live = [item for item in items if item.envelope is not None]
+    offsets: dict[TopicPartition, tuple[int, int]] = {}
+    for item in items:
+        at = (item.record.topic, item.record.partition)
+        first, _ = offsets.get(at, (item.record.offset, 0))
+        offsets[at] = (first, item.record.offset)
+    batch = OwnedBatch(
+        [item.envelope for item in live if item.envelope], [(i.record.topic, i.record.partition) for i in live], offsets
+    )
+    with live[0].context() if len(live) == 1 else contextlib.nullcontext():  # alone: its logs and spans
+        applied = await apply(pool, batch)
+    for item, fresh in zip(live, applied, strict=True):
         item.outcome = "applied" if fresh else "repeat"

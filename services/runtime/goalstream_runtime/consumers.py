@@ -27,12 +27,13 @@ from faststream.kafka.annotations import KafkaMessage
 
 from goalstream_contracts.topics import dlq
 from goalstream_runtime import consumer_batch, metrics
-from goalstream_runtime.consumer_batch import Apply, ApplyBatch, Item, Rejected
+from goalstream_runtime.consumer_batch import Apply, ApplyBatch, Item, OwnedBatch, Rejected
 from goalstream_runtime.failures import describe, is_transient
 
 __all__ = [
     "Apply",
     "ApplyBatch",
+    "OwnedBatch",
     "Rejected",
     "batch_subscriber",
     "consume_batch",
@@ -133,7 +134,7 @@ def subscribe(
         async def apply_items(items: list[Item]) -> None:
             live = [item for item in items if item.envelope is not None]
             if live and owns_marker:
-                await consumer_batch.apply_owned(pool, live, cast(ApplyBatch, apply))
+                await consumer_batch.apply_owned(pool, items, cast(ApplyBatch, apply))
             elif live:
                 await consumer_batch.apply_each(pool, live, cast(Apply, apply))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
@@ -22,6 +23,7 @@ from goalstream_tracking.adapters import generations
 from goalstream_tracking.adapters.projection import apply_live
 from goalstream_tracking.entrypoints import dashboard, http, lag
 from goalstream_tracking.entrypoints.metrics import add_breach_metrics
+from goalstream_tracking.service_layer.committed import CommittedMemory
 from goalstream_tracking.service_layer.queries import Tracking
 from goalstream_tracking.settings import TrackingSettings
 
@@ -44,9 +46,8 @@ def build_app(settings: TrackingSettings, clock: Callable[[], datetime] = utc_no
             await generations.ensure_live(conn)
         app.state.tracking = Tracking(pool=pool, clock=clock)
         prefix = settings.consumer_group_prefix
-        subscribe(
-            broker, GOAL_EVENTS, f"{prefix}-tracking", pool, apply_live, owns_marker=True, span_name="tracking apply"
-        )
+        apply = functools.partial(apply_live, memory=CommittedMemory(settings.memory_max_rows))
+        subscribe(broker, GOAL_EVENTS, f"{prefix}-tracking", pool, apply, owns_marker=True, span_name="tracking apply")
         subscribe_identity(broker, "tracking", pool, prefix)
         await start_broker(broker, settings)
         app.state.lag_monitor = LagMonitor(

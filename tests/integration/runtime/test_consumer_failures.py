@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -22,7 +22,7 @@ from goalstream_contracts.base import FiniteFloat, Payload
 from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.events import GoalSet
 from goalstream_contracts.topics import dlq
-from goalstream_runtime.consumers import subscribe
+from goalstream_runtime.consumers import OwnedBatch, subscribe
 from goalstream_runtime.db import Connection
 from goalstream_runtime.failures import ATTEMPTS
 from tests.integration.runtime.rig import Rig, goal_set, rig_parts
@@ -51,8 +51,9 @@ class Projection(Rig):
         if title == "serialization failure" and self.calls[title] <= OUTAGES:
             raise asyncpg.exceptions.SerializationError("could not serialize access due to concurrent update")
 
-    async def apply_owned(self, pool: asyncpg.Pool, envelopes: Sequence[Envelope[Payload]]) -> list[bool]:
+    async def apply_owned(self, pool: asyncpg.Pool, batch: OwnedBatch) -> list[bool]:
         """The same projection, owning its transaction and markers (as tracking's does)."""
+        envelopes = batch.envelopes
         async with pool.acquire() as conn, conn.transaction():
             fresh = {r["event_id"] for r in await conn.fetch(MARK, [e.event_id for e in envelopes])}
             applied = []

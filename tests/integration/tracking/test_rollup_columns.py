@@ -68,3 +68,16 @@ async def test_migration_0003_fills_the_columns_of_an_older_generation_as_the_pr
             expected.status,
             expected.counts,
         ), goal_id
+
+
+async def test_an_anti_goal_under_its_parent_counts_its_breach_once_when_a_sibling_moves(feed: Feed) -> None:
+    """An anti-goal guarding nothing counts its breach on its parent, which it is also a child of: the rollup's
+    read finds it as both, and must count it once."""
+    p = f"u{uuid.uuid4().hex[:8]}-"
+    top, a, x = p + "P", p + "A", p + "X"
+    await feed.apply([(e, T0) for e in [parent(top), hard(a, parent_id=top), anti(x, parent_id=top), breached(x)]])
+    before = await store.node(feed.conn, feed.schema, top)
+    assert before is not None and before.open_breaches == 1  # x itself in the batch: read from memory
+    assert await feed.apply([(measured(a, 50.0), T0)]) == 1  # x only read by top's rollup
+    after = await store.node(feed.conn, feed.schema, top)
+    assert after is not None and after.open_breaches == 1

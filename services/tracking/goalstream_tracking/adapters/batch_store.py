@@ -65,10 +65,11 @@ _CHILD = (
 
 
 async def children_and_anti_goals(
-    conn: Connection, schema: str, org_ids: Iterable[str], goal_ids: Iterable[str], known: Container[str] = ()
+    conn: Connection, schema: str, org_ids: Iterable[str], goal_ids: Iterable[str]
 ) -> list[ChildRow]:
-    """The children of the goals and the anti-goals counting their breaches on them (org_id first: the indexes),
-    but `known`: read-only inputs of the rollup, from their columns (no document is read)."""
+    """The children of the goals and the anti-goals counting their breaches on them (org_id first: the indexes):
+    read-only inputs of the rollup, from their columns (no document is read). An anti-goal that is both comes
+    twice."""
     rows = await conn.fetch(
         f'SELECT {_CHILD} FROM "{schema}".nodes WHERE org_id = ANY($1::text[]) AND parent_id = ANY($2::text[])'
         f" UNION ALL SELECT {_CHILD} FROM \"{schema}\".nodes WHERE org_id = ANY($1::text[]) AND kind = 'anti'"
@@ -79,7 +80,6 @@ async def children_and_anti_goals(
     return [
         ChildRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], counts_of(r[12]), r[13])
         for r in rows
-        if r["goal_id"] not in known
     ]
 
 
@@ -96,7 +96,7 @@ def node_row(n: GoalNode) -> tuple[Any, ...]:
         n.parent_id,
         n.level,
         n.kind,
-        n.breach_target if n.kind == "anti" else None,
+        c.breach_target,
         n.breached,
         n.in_tree,
         node_json(n).decode(),

@@ -15,6 +15,7 @@ from goalstream_tracking.adapters.working_set import WorkingSet
 from goalstream_tracking.domain.child import ChildRow
 from goalstream_tracking.domain.node import GoalNode
 from goalstream_tracking.domain.rollup import roll_up
+from goalstream_tracking.service_layer.committed import peer_keys
 
 MAX_DEPTH = 1000  # a guard against a corrupt loop, as in the single-goal ancestry query
 
@@ -34,7 +35,7 @@ async def roll_up_touched(conn: Connection, schema: str, ws: WorkingSet) -> None
     orgs = {ws.nodes[g].org_id for g in depth}
     # Read-only from here: every goal rolled up is in memory already; its other children and the anti-goals
     # counting on it are read as their columns' numbers, never as documents.
-    peers = await batch_store.children_and_anti_goals(conn, schema, orgs, list(depth), ws.nodes)
+    peers = await _peers(conn, schema, ws, orgs, list(depth))
     inputs: list[GoalNode | ChildRow] = [*ws.nodes.values(), *peers]
     children: dict[str, list[str]] = defaultdict(list)
     breaches: Counter[str] = Counter()
@@ -48,6 +49,25 @@ async def roll_up_touched(conn: Connection, schema: str, ws: WorkingSet) -> None
     for goal_id in sorted(depth, key=lambda g: -depth[g]):
         kids = [ws.nodes.get(c) or rows[c] for c in children.get(goal_id, ())]  # in memory: as rolled up so far
         ws.nodes[goal_id] = roll_up(ws.nodes[goal_id], kids, breaches[goal_id])
+
+
+async def _peers(conn: Connection, schema: str, ws: WorkingSet, orgs: set[str], goal_ids: list[str]) -> list[ChildRow]:
+    """The rows the rollups read besides the batch's own nodes, once each (an anti-goal under the goal its breach
+    counts on is both a child and a breach): from memory where it holds a goal's rows, else from the database
+    (kept in `ws.fetched` for memory)."""
+    remembered = ws.recall.peers if ws.recall is not None else {}
+    rows: dict[str, ChildRow] = {}
+    for goal_id in goal_ids:
+        rows |= remembered.get(goal_id, {})
+    if asked := {g for g in goal_ids if g not in remembered}:
+        keep = ws.recall is not None
+        ws.fetched |= {g: [] for g in asked} if keep else {}
+        for row in await batch_store.children_and_anti_goals(conn, schema, orgs, asked):
+            rows[row.goal_id] = row
+            for key in (peer_keys(row) & asked) if keep else ():
+                if ws.nodes[key].org_id == row.org_id:
+                    ws.fetched[key].append(row)
+    return [row for goal_id, row in rows.items() if goal_id not in ws.nodes]
 
 
 def _chain(ws: WorkingSet, org_id: str, goal_id: str | None) -> list[str]:
@@ -71,4 +91,5 @@ async def _load_ancestry(conn: Connection, schema: str, ws: WorkingSet) -> None:
         wanted = {g for g in wanted if g not in ws.nodes and g not in ws.absent}
         if not wanted:
             return
-        ws.add_loaded(await batch_store.with_ancestors(conn, schema, wanted, ws.nodes), wanted)
+        if left := ws.recalled(wanted):
+            ws.add_loaded(await batch_store.with_ancestors(conn, schema, left, ws.nodes), left)

@@ -18,11 +18,13 @@ import asyncpg
 from goalstream_contracts.base import Payload
 from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.events import GoalEvent, LadderEvent
+from goalstream_runtime.consumer_batch import OwnedBatch
 from goalstream_runtime.db import Connection
 from goalstream_runtime.metrics import PROJECTION_LATENCY
 from goalstream_tracking.adapters import batch_store, generations
 from goalstream_tracking.adapters.cascade import roll_up_touched
 from goalstream_tracking.adapters.working_set import WorkingSet
+from goalstream_tracking.service_layer.committed import CommittedMemory, Recall
 
 
 async def project(conn: Connection, schema: str, envelope: Envelope[Payload]) -> bool:
@@ -31,8 +33,17 @@ async def project(conn: Connection, schema: str, envelope: Envelope[Payload]) ->
     return applied
 
 
-async def project_batch(conn: Connection, schema: str, envelopes: Sequence[Envelope[Payload]]) -> list[bool]:
+async def project_batch(
+    conn: Connection, schema: str, envelopes: Sequence[Envelope[Payload]], recall: Recall | None = None
+) -> list[bool]:
     """Apply the events in order, each unless this generation has already; per event, False for a repeat."""
+    fresh, _ = await _project(conn, schema, envelopes, recall)
+    return fresh
+
+
+async def _project(
+    conn: Connection, schema: str, envelopes: Sequence[Envelope[Payload]], recall: Recall | None
+) -> tuple[list[bool], WorkingSet | None]:
     fresh_ids = await batch_store.mark_processed(conn, schema, [e.event_id for e in envelopes])
     fresh: list[bool] = []
     for e in envelopes:
@@ -40,15 +51,15 @@ async def project_batch(conn: Connection, schema: str, envelopes: Sequence[Envel
         fresh_ids.discard(e.event_id)  # a second copy in the same batch is a repeat
     todo = [e for e, f in zip(envelopes, fresh, strict=True) if f]
     if not todo:
-        return fresh
-    ws = WorkingSet()
+        return fresh, None
+    ws = WorkingSet(recall=recall)
     goal_ids = {e.payload.goal_id for e in todo if isinstance(e.payload, GoalEvent)}
-    if goal_ids:
-        ws.add_loaded(await batch_store.nodes(conn, schema, goal_ids), goal_ids)
+    if left := ws.recalled(goal_ids):
+        ws.add_loaded(await batch_store.nodes(conn, schema, left), left)
     ladder_ids = {e.payload.ladder_id for e in todo if isinstance(e.payload, LadderEvent)}
-    if ladder_ids:
-        ws.loaded_ladders = {lad.ladder_id: lad for lad in await batch_store.ladders(conn, schema, ladder_ids)}
-        ws.ladders = dict(ws.loaded_ladders)
+    if left := ws.recalled_ladders(ladder_ids):
+        for lad in await batch_store.ladders(conn, schema, left):
+            ws.loaded_ladders[lad.ladder_id] = ws.ladders[lad.ladder_id] = lad
     for envelope in todo:
         ws.fold(envelope)
     await roll_up_touched(conn, schema, ws)
@@ -60,19 +71,28 @@ async def project_batch(conn: Connection, schema: str, envelopes: Sequence[Envel
         await batch_store.save_nodes(conn, schema, changed)
     if changed_ladders := ws.changed_ladders():
         await batch_store.save_ladders(conn, schema, changed_ladders)
-    return fresh
+    return fresh, ws
 
 
-async def apply_live(pool: asyncpg.Pool, envelopes: Sequence[Envelope[Payload]]) -> list[bool]:
+async def apply_live(pool: asyncpg.Pool, batch: OwnedBatch, memory: CommittedMemory) -> list[bool]:
     """The consumer's step: project a batch into the live generation in one transaction, holding the
-    generation FOR SHARE so a switch waits; per event, False for a repeat."""
-    async with pool.acquire() as conn, conn.transaction():
-        schema = await generations.live_name(conn, lock="share")
-        if schema is None:
-            raise RuntimeError("tracking has no live read-model generation")
-        applied = await project_batch(conn, schema, envelopes)
+    generation FOR SHARE so a switch waits; per event, False for a repeat. What committed is remembered for
+    the next batch of the same partitions; a failure forgets them (the commit itself may have been lost)."""
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            schema = await generations.live_name(conn, lock="share")
+            if schema is None:
+                raise RuntimeError("tracking has no live read-model generation")
+            recall = memory.recall(schema, batch)
+            applied, ws = await _project(conn, schema, batch.envelopes, recall)
+    except BaseException:
+        memory.forget(batch)
+        raise
+    if ws is not None:
+        recall.remember(ws.loaded, ws.nodes, ws.ladders, ws.fetched)
+    memory.committed(batch)
     now = datetime.now(UTC)  # committed: the read models show the events from now on
-    for envelope, fresh in zip(envelopes, applied, strict=True):
+    for envelope, fresh in zip(batch.envelopes, applied, strict=True):
         if fresh:
             PROJECTION_LATENCY.observe(max((now - envelope.occurred_at).total_seconds(), 0.0))
     return applied

@@ -7,6 +7,7 @@ goals whose rollups it may change. `loaded` keeps what the database had, to writ
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,8 +16,10 @@ from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.events import GoalEvent, LadderEvent, MeasurementRecorded
 from goalstream_runtime.consumers import Rejected
 from goalstream_tracking.adapters import batch_store
+from goalstream_tracking.domain.child import ChildRow
 from goalstream_tracking.domain.ladder import LadderNode, evolve_ladder
 from goalstream_tracking.domain.node import GoalNode, evolve_node
+from goalstream_tracking.service_layer.committed import Recall
 
 
 @dataclass
@@ -29,6 +32,29 @@ class WorkingSet:
     log_rows: list[tuple[Any, ...]] = field(default_factory=list)
     history_rows: list[tuple[Any, ...]] = field(default_factory=list)
     starts: dict[tuple[str, str], None] = field(default_factory=dict)  # (org, goal) whose rollups to redo, in order
+    recall: Recall | None = None  # the committed state the consumer remembers, read before the database
+    fetched: dict[str, list[ChildRow]] = field(default_factory=dict)  # rollup inputs read from the database
+
+    def recalled(self, goal_ids: Iterable[str]) -> set[str]:
+        """Take the goals memory holds as committed; the ids left to read from the database."""
+        left: set[str] = set()
+        for goal_id in goal_ids:
+            node = self.recall.nodes.get(goal_id) if self.recall is not None else None
+            if node is None:
+                left.add(goal_id)
+            elif goal_id not in self.nodes:
+                self.loaded[goal_id] = self.nodes[goal_id] = node
+        return left
+
+    def recalled_ladders(self, ladder_ids: Iterable[str]) -> set[str]:
+        left: set[str] = set()
+        for ladder_id in ladder_ids:
+            ladder = self.recall.ladders.get(ladder_id) if self.recall is not None else None
+            if ladder is None:
+                left.add(ladder_id)
+            else:
+                self.loaded_ladders[ladder_id] = self.ladders[ladder_id] = ladder
+        return left
 
     def add_loaded(self, found: list[GoalNode], asked: set[str] | None = None) -> None:
         """Nodes read from the database; in-memory versions win (a batch may have moved them since)."""

@@ -39,7 +39,7 @@ def child_row(n: GoalNode) -> ChildRow:
         kind=n.kind,
         in_tree=n.in_tree,
         breached=n.breached,
-        breach_target=n.breach_target,
+        breach_target=n.breach_target if n.kind == "anti" else None,  # only an anti-goal's breach counts on one
         weight=float(d.get("weight", 1.0)),
         baseline=float(d.get("baseline") or 0.0),
         progress=n.progress,
