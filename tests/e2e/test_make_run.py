@@ -59,7 +59,7 @@ def test_run_serves_prints_a_working_example_and_stops_everything(tmp_path: Path
     }
     env.pop("GOALSTREAM_DEMO_API_KEY", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "goalstream_runtime.cli", "run"],
+        [sys.executable, "-m", "goalstream_cli", "run"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

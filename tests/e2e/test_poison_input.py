@@ -13,12 +13,12 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from goalstream_cli.lag import default_groups
 from goalstream_contracts.cloudevents import to_kafka
 from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.events import GoalArchived
 from goalstream_contracts.measurements import MeasurementSubmitted
 from goalstream_contracts.topics import GOAL_EVENTS, MEASUREMENTS, dlq
-from goalstream_runtime.cli_tail import default_groups
 from goalstream_runtime.db import connect
 from tests.e2e.conftest import Platform
 from tests.support.polling import eventually

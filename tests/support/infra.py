@@ -88,7 +88,7 @@ async def start_groups_at_end(bootstrap: str, prefix: str) -> None:
     from aiokafka import AIOKafkaConsumer, TopicPartition
     from aiokafka.structs import OffsetAndMetadata
 
-    from goalstream_runtime.cli_tail import default_groups
+    from goalstream_cli.lag import default_groups
 
     for group, topics in default_groups(prefix).items():
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)

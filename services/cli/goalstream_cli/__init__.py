@@ -1,1 +1,1 @@
-"""The `goalstream` command. New commands live here, not in goalstream_runtime (which still holds the older ones)."""
+"""The `goalstream` command: every command lives here; the services and the runtime hold none."""

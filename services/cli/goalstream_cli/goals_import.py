@@ -22,8 +22,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from goalstream_cli.goals_api import DEFAULT_API, ApiKey, ApiUrl, api_client
 from goalstream_cli.goals_file import GoalFile, GoalFileError, read_goals
-from goalstream_runtime.cli_import import DEFAULT_API, ApiKey, ApiUrl, api_client
 
 
 class Refused(Exception):

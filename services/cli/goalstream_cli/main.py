@@ -1,17 +1,58 @@
-"""The `goalstream` command: the runtime's commands (run, import, tail, lag, admin, tracking) and `goals`.
-
-The runtime's typer app is extended, not copied, so its commands keep working as they move here one by one.
-"""
+"""The `goalstream` command: run, import, tail, lag, admin, tracking and goals."""
 
 from __future__ import annotations
 
 import typer
+from rich.console import Console
 
+from goalstream_cli.admin import admin_app
 from goalstream_cli.goals_import import goals_import_command
-from goalstream_runtime.cli import app
+from goalstream_cli.lag import lag_command
+from goalstream_cli.measurements_import import import_command
+from goalstream_cli.tail import tail_command
+from goalstream_runtime.supervisor import RunSettings
+from goalstream_runtime.supervisor import run as run_supervisor
 
+app = typer.Typer(help="goalstream: goals, KPIs and events for large organisations.", no_args_is_help=True)
+
+
+@app.callback()
+def main() -> None:
+    """goalstream command-line interface."""
+
+
+@app.command()
+def run() -> None:
+    """Run the infrastructure (embedded unless configured) and the three services until Ctrl-C."""
+    console = Console()
+    try:
+        code = run_supervisor(RunSettings(), console)
+    except RuntimeError as exc:
+        console.print(f"[red]goalstream could not start:[/] {exc}")
+        code = 1
+    raise typer.Exit(code)
+
+
+app.command("import")(import_command)
+app.command("tail")(tail_command)
+app.command("lag")(lag_command)
+app.add_typer(admin_app, name="admin")
+tracking_app = typer.Typer(help="The tracking service's operator commands.", no_args_is_help=True)
+app.add_typer(tracking_app, name="tracking")
 goals_app = typer.Typer(help="Goals through the goals API.", no_args_is_help=True)
 goals_app.command("import")(goals_import_command)
 app.add_typer(goals_app, name="goals")
 
-__all__ = ["app"]
+
+@tracking_app.command("rebuild")
+def tracking_rebuild() -> None:
+    """Rebuild tracking's read models from the goal events topic (with a progress bar), then switch over."""
+    # Imported here: the CLI package does not depend on the tracking service.
+    from goalstream_tracking.__main__ import run_rebuild
+    from goalstream_tracking.settings import TrackingSettings
+
+    raise typer.Exit(run_rebuild(TrackingSettings()))
+
+
+if __name__ == "__main__":
+    app()

@@ -6,8 +6,8 @@ import asyncio
 
 from typer.testing import CliRunner, Result
 
+from goalstream_cli.main import app
 from goalstream_goals.adapters.operator_keys import find_operator
-from goalstream_runtime.cli import app
 from goalstream_runtime.db import connect
 
 

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from goalstream_cli.measurements_check import check_row
 from goalstream_contracts.cloudevents import ContractError, from_kafka, to_kafka
 from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.inputs import Number, Text, Time
 from goalstream_contracts.measurements import MeasurementSubmitted
-from goalstream_runtime.cli_import_rows import check_row
 
 
 class Sent(BaseModel):

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from goalstream_runtime.cli_db import DatabaseUrl, in_transaction
+from goalstream_cli.admin_db import DatabaseUrl, in_transaction
 
 operator_app = typer.Typer(help="Operator keys for the goals admin API (/v1/admin).", no_args_is_help=True)
 

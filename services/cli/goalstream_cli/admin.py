@@ -1,6 +1,6 @@
 """`goalstream admin`: organisations, API keys and operator keys, against the goals database directly.
 
-The runtime does not depend on the goals service: `goalstream_goals` is imported inside each
+The CLI package does not depend on the goals service: `goalstream_goals` is imported inside each
 command, so the rest of the CLI works where only the runtime is installed.
 """
 
@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from goalstream_runtime.cli_db import DatabaseUrl, in_transaction
-from goalstream_runtime.cli_operator import operator_app
+from goalstream_cli.admin_db import DatabaseUrl, in_transaction
+from goalstream_cli.admin_operator import operator_app
 
 SCOPES = ("read", "write", "admin")
 

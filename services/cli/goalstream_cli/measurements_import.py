@@ -1,6 +1,6 @@
 """`goalstream import`: a CRM or analytics export into measurements, through the goals API.
 
-Streams the file: rows are checked locally (see `cli_import_rows`) and the valid ones are posted in
+Streams the file: rows are checked locally (see `measurements_check`) and the valid ones are posted in
 batches to `POST /v1/measurements`; only one batch is held in memory. Exit status: 0 when every
 row landed (accepted, or a duplicate of one that had), 1 when any row was invalid or rejected,
 2 when the import could not run (unreadable file, missing column, API unreachable or refusing).
@@ -9,9 +9,6 @@ row landed (accepted, or a duplicate of one that had), 1 when any row was invali
 from __future__ import annotations
 
 import contextlib
-import csv
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
@@ -21,84 +18,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from goalstream_runtime.cli_import_rows import ImportFileError, check_row, count_rows, read_rows
+from goalstream_cli.goals_api import DEFAULT_API, ApiKey, ApiUrl, api_client
+from goalstream_cli.measurements_batches import ImportAborted, Importer, Summary
+from goalstream_cli.measurements_check import check_row
+from goalstream_cli.measurements_file import ImportFileError, count_rows, read_rows
 
 MAX_BATCH = 10_000
-# How every command that talks to the goals API is pointed at it and authenticated (also `goalstream goals import`).
-ApiUrl = Annotated[str, typer.Option(envvar="GOALSTREAM_API_URL", help="goals API base URL")]
-ApiKey = Annotated[str, typer.Option(envvar="GOALSTREAM_KEY", help="organisation API key (write scope)")]
-DEFAULT_API = "http://127.0.0.1:8001"
-
-
-def api_client(api: str, key: str) -> httpx.Client:
-    """A client of the goals API with the organisation's key; a missing key is the --key option's error."""
-    if not key:
-        raise typer.BadParameter("an API key is needed (or set GOALSTREAM_KEY)", param_hint="--key")
-    return httpx.Client(base_url=api, headers={"Authorization": f"Bearer {key}"}, timeout=120)
-
-
-class ImportAborted(Exception):
-    """The API refused the import as a whole (authentication, scope, unreachable)."""
-
-
-@dataclass
-class Summary:
-    read: int = 0
-    accepted: int = 0
-    unmatched: int = 0  # of the accepted, those no goal used yet (kept for goals to come)
-    duplicate: int = 0
-    rejected: int = 0
-    invalid: int = 0
-    problems: list[tuple[int, str, str]] = field(default_factory=list)  # the first few (line, kind, reason)
-
-
-class Importer:
-    """Posts batches and tallies the answers; problems go to the summary and the errors file."""
-
-    def __init__(self, client: httpx.Client, errors: TextIO | None, show: int) -> None:
-        self.client, self.show, self.summary = client, show, Summary()
-        self.errors = csv.writer(errors) if errors is not None else None
-        if self.errors is not None:
-            self.errors.writerow(["line", "kind", "reason"])
-
-    def problem(self, line: int, kind: str, reason: str) -> None:
-        if kind == "invalid":
-            self.summary.invalid += 1
-        else:
-            self.summary.rejected += 1
-        if len(self.summary.problems) < self.show:
-            self.summary.problems.append((line, kind, reason))
-        if self.errors is not None:
-            self.errors.writerow([line, kind, reason])
-
-    def post(self, lines: list[int], items: list[dict[str, Any]]) -> None:
-        body = self._send({"measurements": items})
-        for result in body["results"]:
-            status, line = result["status"], lines[result["index"]]
-            if status == "accepted":
-                self.summary.accepted += 1
-                self.summary.unmatched += int(result.get("goals") == 0)
-            elif status == "duplicate":
-                self.summary.duplicate += 1
-            else:
-                self.problem(line, "rejected", result.get("reason") or "rejected by the goals API")
-
-    def _send(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The 202 answer; retries (the ids make it safe) on 5xx and connection errors."""
-        for attempt in range(5):
-            try:
-                response = self.client.post("/v1/measurements", json=body)
-            except httpx.TransportError as exc:
-                failure = f"cannot reach the goals API: {exc}"
-            else:
-                if response.status_code == 202:
-                    answer: dict[str, Any] = response.json()
-                    return answer
-                if response.status_code < 500:
-                    raise ImportAborted(f"the goals API answered {response.status_code}: {response.text[:500]}")
-                failure = f"the goals API answered {response.status_code}"
-            time.sleep(min(0.5 * 2**attempt, 5))
-        raise ImportAborted(failure)
 
 
 def run_import(

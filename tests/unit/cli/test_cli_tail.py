@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 import pytest
 import typer
 
+from goalstream_cli.admin import parse_scopes
+from goalstream_cli.lag import default_groups
+from goalstream_cli.tail import describe, matches
 from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.identity import OrganisationCreated
-from goalstream_runtime.cli_admin import parse_scopes
-from goalstream_runtime.cli_tail import default_groups, describe, matches
 
 
 def envelope(org: str = "org-a") -> Envelope[OrganisationCreated]:

@@ -1,4 +1,4 @@
-"""`goalstream tail` (live events, for ops) and `goalstream lag` (consumer lag per group)."""
+"""`goalstream tail`: live events, one line each, for ops."""
 
 from __future__ import annotations
 
@@ -9,44 +9,14 @@ from typing import Annotated, Any
 
 import typer
 from aiokafka import AIOKafkaConsumer
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
-from rich.table import Table
 
+from goalstream_cli.settings import bootstrap_of
 from goalstream_contracts.cloudevents import ContractError, from_kafka
 from goalstream_contracts.envelope import Envelope
-from goalstream_contracts.topics import GOAL_EVENTS, IDENTITY_EVENTS, MEASUREMENTS, NOTIFICATION_EVENTS
-from goalstream_runtime.lag import LagMonitor, LagSnapshot
+from goalstream_contracts.topics import GOAL_EVENTS, IDENTITY_EVENTS, NOTIFICATION_EVENTS
 
 TOPICS = {"goals": GOAL_EVENTS, "notifications": NOTIFICATION_EVENTS, "identity": IDENTITY_EVENTS}
-
-
-class CliSettings(BaseSettings):
-    """What the operator commands read from the environment (the services' variables); options override."""
-
-    model_config = SettingsConfigDict(env_prefix="GOALSTREAM_", extra="ignore")
-
-    kafka_bootstrap: str | None = Field(default=None, description="Kafka bootstrap servers, host:port[,...]")
-    consumer_group_prefix: str = Field(default="goalstream", description="the services' consumer group prefix")
-
-
-def bootstrap_of(option: str | None) -> str:
-    bootstrap = option or CliSettings().kafka_bootstrap
-    if not bootstrap:
-        raise typer.BadParameter("set GOALSTREAM_KAFKA_BOOTSTRAP or pass --bootstrap", param_hint="--bootstrap")
-    return bootstrap
-
-
-def default_groups(prefix: str) -> dict[str, list[str]]:
-    """The three services' consumer groups and the topics each consumes."""
-    return {
-        f"{prefix}-goals-measurements": [MEASUREMENTS],
-        f"{prefix}-tracking": [GOAL_EVENTS],
-        f"{prefix}-notifications": [GOAL_EVENTS],
-        f"{prefix}-tracking-identity": [IDENTITY_EVENTS],
-        f"{prefix}-notifications-identity": [IDENTITY_EVENTS],
-    }
 
 
 def matches(envelope: Envelope[Any], types: list[str], goal: str | None, org: str | None) -> bool:
@@ -122,41 +92,3 @@ def tail_command(
                 lambda e: matches(e, types, goal, org),
             )
         )
-
-
-async def measure(bootstrap: str, groups: dict[str, list[str]]) -> list[LagSnapshot]:
-    snapshots = []
-    for group, topics in groups.items():
-        monitor = LagMonitor(bootstrap, group, topics)
-        try:
-            snapshots.append(await monitor.snapshot())
-        finally:
-            await monitor.close()
-    return snapshots
-
-
-def lag_command(
-    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap (default: GOALSTREAM_KAFKA_BOOTSTRAP)")] = None,
-    group: Annotated[list[str] | None, typer.Option(help="a consumer group (default: the services')")] = None,
-    topic: Annotated[list[str] | None, typer.Option(help="topics of --group groups (default: goal events)")] = None,
-) -> None:
-    """Consumer lag per group and partition, in messages and seconds."""
-    prefix = CliSettings().consumer_group_prefix
-    groups = {g: topic or [GOAL_EVENTS] for g in group} if group else default_groups(prefix)
-    snapshots = asyncio.run(measure(bootstrap_of(bootstrap), groups))
-    table = Table(title="consumer lag")
-    for name, justify in (("group", "left"), ("topic", "left"), ("partition", "right"), ("committed", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    table.add_column("end", justify="right")
-    table.add_column("lag (messages)", justify="right")
-    table.add_column("lag (seconds)", justify="right")
-    for snapshot in snapshots:
-        if not snapshot.partitions:
-            table.add_row(snapshot.group, "(no topic yet)", "", "", "", "0", "0")
-        for p in snapshot.partitions:
-            seconds = "?" if p.lag_seconds is None else f"{p.lag_seconds:.1f}"
-            committed = "-" if p.committed is None else str(p.committed)
-            table.add_row(
-                snapshot.group, p.topic, str(p.partition), committed, str(p.end), str(p.lag_messages), seconds
-            )
-    Console(width=200).print(table)

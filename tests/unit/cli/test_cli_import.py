@@ -10,9 +10,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from goalstream_runtime.cli import app
-from goalstream_runtime.cli_import import run_import
-from goalstream_runtime.cli_import_rows import ImportFileError, check_row, count_rows, read_rows
+from goalstream_cli.main import app
+from goalstream_cli.measurements_check import check_row
+from goalstream_cli.measurements_file import ImportFileError, count_rows, read_rows
+from goalstream_cli.measurements_import import run_import
 
 HEADER = "id,metric,value,observed_at,source,goal_id,comment,confidence\n"
 
