@@ -19,11 +19,12 @@ from email.utils import format_datetime
 
 import aiosmtplib
 
+from goalstream_notifications.adapters.webhook import describe_error, printable
 from goalstream_notifications.domain.addresses import domain_of, mailbox
 from goalstream_notifications.domain.render import EmailContent
 from goalstream_notifications.domain.retry import AttemptResult
 
-MAX_ERROR_CHARS = 500
+MAX_ERROR_CHARS = 500  # as the webhook channel
 ACCEPTED = 250  # the reply to the end of DATA when the server takes the message
 
 
@@ -98,15 +99,10 @@ class EmailSender:
             # EHLO, STARTTLS, AUTH, MAIL FROM: the session, not this recipient or message.
             return _refused(exc.code, f"{type(exc).__name__}: {exc.code} {exc.message}", stage_is_final=False)
         except (aiosmtplib.SMTPException, OSError, ValueError, KeyError) as exc:
-            return AttemptResult(status_code=None, error=_describe(exc))
+            return AttemptResult(status_code=None, error=describe_error(exc))
         return AttemptResult(status_code=ACCEPTED)
 
 
 def _refused(code: int | None, error: str, *, stage_is_final: bool) -> AttemptResult:
     permanent = stage_is_final and code is not None and 500 <= code < 600
-    return AttemptResult(status_code=code, error=error[:MAX_ERROR_CHARS], permanent=permanent)
-
-
-def _describe(exc: Exception) -> str:
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return text[:MAX_ERROR_CHARS]
+    return AttemptResult(status_code=code, error=printable(error)[:MAX_ERROR_CHARS], permanent=permanent)
