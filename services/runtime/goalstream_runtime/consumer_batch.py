@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,20 +155,33 @@ async def apply_alone(
                         item.reject(describe(exc))
 
 
+# A token new for each transaction `apply_each` opens, set while its events are applied: an `Apply` may keep what
+# it read under it for the batch's later events (the rows it locked stay locked until the transaction ends).
+BATCH_TRANSACTION: ContextVar[object | None] = ContextVar("goalstream_batch_transaction", default=None)
+
+
 async def apply_each(pool: asyncpg.Pool, items: Sequence[Item], apply: Apply) -> None:
     """`apply` for every event not applied before, all in one transaction."""
     async with pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(_MARK, [item.envelope.event_id for item in items if item.envelope])
-        fresh = {r["event_id"] for r in rows}
-        for item in items:
-            assert item.envelope is not None
-            if item.envelope.event_id not in fresh:
-                item.outcome = "repeat"
-                continue
-            fresh.discard(item.envelope.event_id)  # a second copy in the same batch is a repeat
-            with item.context():
-                await apply(conn, item.envelope)
-            item.outcome = "applied"
+        token = BATCH_TRANSACTION.set(object())
+        try:
+            await _apply_each(conn, items, apply)
+        finally:
+            BATCH_TRANSACTION.reset(token)
+
+
+async def _apply_each(conn: Connection, items: Sequence[Item], apply: Apply) -> None:
+    rows = await conn.fetch(_MARK, [item.envelope.event_id for item in items if item.envelope])
+    fresh = {r["event_id"] for r in rows}
+    for item in items:
+        assert item.envelope is not None
+        if item.envelope.event_id not in fresh:
+            item.outcome = "repeat"
+            continue
+        fresh.discard(item.envelope.event_id)  # a second copy in the same batch is a repeat
+        with item.context():
+            await apply(conn, item.envelope)
+        item.outcome = "applied"
 
 
 async def apply_owned(pool: asyncpg.Pool, items: Sequence[Item], apply: ApplyBatch) -> None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import cast
 
 import asyncpg
 import pytest
 
+from goalstream_contracts.base import Payload
+from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.events import GoalAchieved
 from goalstream_notifications.adapters import subscriptions
 from goalstream_notifications.domain.retry import RetrySchedule
 from goalstream_notifications.service_layer.fanout import FanOut
+from goalstream_runtime.consumer_batch import Item, apply_each
 from goalstream_runtime.db import connect, migrate
 from tests.integration.notifications.harness import goal_event
 
@@ -40,6 +45,24 @@ async def subscribe(conn: asyncpg.Connection) -> None:
     )  # fmt: skip
 
 
+class OneConnection:
+    """The pool port over one connection, so the test sees every query the consumer's transaction sends."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        yield self.conn
+
+
+async def consume(conn: asyncpg.Connection, fan_out: FanOut, events: list[Envelope[Payload]]) -> None:
+    """The events as one consumer batch: one transaction, as the runtime applies them."""
+    items = [Item(record=None, envelope=e) for e in events]
+    await apply_each(cast(asyncpg.Pool, OneConnection(conn)), items, fan_out)
+    assert [i.outcome for i in items] == ["applied"] * len(items)
+
+
 async def delivered_events(conn: asyncpg.Connection) -> set[str]:
     return {str(r["event_id"]) for r in await conn.fetch("SELECT event_id FROM deliveries")}
 
@@ -50,9 +73,7 @@ async def test_one_read_of_the_subscriptions_per_transaction_and_organisation(co
     conn.add_query_logger(lambda q: reads.append(q.query) if "FOR SHARE" in q.query else None)
     fan_out = FanOut(RetrySchedule((0.0,)))
     events = [goal_event(achieved(f"g{n}"), ORG) for n in range(5)] + [goal_event(achieved("g"), "org-other")]
-    async with conn.transaction():
-        for event in events:
-            await fan_out(conn, event)
+    await consume(conn, fan_out, events)
     assert len(reads) == 2, reads  # ORG's and org-other's, not one per event
     assert await delivered_events(conn) == {str(e.event_id) for e in events[:5]}
 
@@ -60,11 +81,9 @@ async def test_one_read_of_the_subscriptions_per_transaction_and_organisation(co
 async def test_a_subscription_created_between_two_batches_gets_the_second_batch(conn: asyncpg.Connection) -> None:
     fan_out = FanOut(RetrySchedule((0.0,)))
     before, after = goal_event(achieved("g1"), ORG), goal_event(achieved("g2"), ORG)
-    async with conn.transaction():
-        await fan_out(conn, before)  # none yet: nothing to deliver
+    await consume(conn, fan_out, [before])  # none yet: nothing to deliver
     await subscribe(conn)
-    async with conn.transaction():  # the same connection and FanOut, a new transaction: read again
-        await fan_out(conn, after)
+    await consume(conn, fan_out, [after])  # the same connection and FanOut, a new transaction: read again
     assert await delivered_events(conn) == {str(after.event_id)}
     async with conn.transaction():  # a redelivered event still makes a single delivery
         await fan_out(conn, after)

@@ -13,19 +13,19 @@ from __future__ import annotations
 
 from goalstream_notifications.adapters import subscriptions
 from goalstream_notifications.domain.subscription import SubscriptionFilter
+from goalstream_runtime.consumer_batch import BATCH_TRANSACTION
 from goalstream_runtime.db import Connection
 
 
 class BatchFilters:
     def __init__(self) -> None:
-        # The transaction the answers belong to (held, so that its identity cannot be reused) and them.
+        # The consumer transaction the answers belong to (its token, held so that it cannot be reused) and them.
         self._transaction: object | None = None
         self._by_org: dict[str, list[SubscriptionFilter]] = {}
 
     async def enabled(self, conn: Connection, org_id: str) -> list[SubscriptionFilter]:
-        # asyncpg's transaction in progress on this connection; None outside an explicit transaction
-        # (or if asyncpg stopped exposing it): then every call reads, as before.
-        transaction = getattr(conn, "_top_xact", None)
+        # Outside a consumer's batch transaction (a test calling fan-out directly) every call reads.
+        transaction = BATCH_TRANSACTION.get()
         if transaction is None:
             return await subscriptions.enabled_filters(conn, org_id)
         if transaction is not self._transaction:
