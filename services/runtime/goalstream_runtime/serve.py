@@ -18,4 +18,10 @@ S = TypeVar("S", bound=ServiceSettings)
 def serve(service: str, settings: S, build_app: Callable[[S], FastAPI]) -> None:
     configure_logging(service, settings.log_level)
     setup_tracing(service)
-    uvicorn.run(build_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)
+    uvicorn.run(
+        build_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        timeout_keep_alive=settings.http_keep_alive_seconds,
+    )

@@ -44,6 +44,13 @@ class ServiceSettings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", description="Interface the HTTP API binds to.")
     http_port: int = Field(default=8000, description="Port of the HTTP API.")
     log_level: str = Field(default="INFO", description="Python log level of the service.")
+    http_keep_alive_seconds: int = Field(
+        default=75,
+        ge=1,
+        description="How long the HTTP server keeps an idle connection open. Longer than the idle timeouts of the"
+        " clients and load balancers in front of it (httpx 5 s, most load balancers 60 s), so that none of them"
+        " reuses a connection just as the server closes it (a reset request, a 502 at the balancer).",
+    )
     db_pool_max: int = Field(default=10, ge=2, description="Largest size of the PostgreSQL connection pool.")
     max_body_bytes: int = Field(
         default=8 * 1024 * 1024, ge=1024, description="Largest accepted HTTP request body; larger gets 413."
