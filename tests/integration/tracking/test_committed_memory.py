@@ -98,6 +98,7 @@ async def remembered_as_committed(pool: asyncpg.Pool, schema: str, memory: Commi
             org = state.nodes[goal_id].org_id if goal_id in state.nodes else None
             found = await batch_store.children_and_anti_goals(conn, schema, [org or ""], [goal_id])
             assert peers == {r.goal_id: r for r in found}, goal_id
+    assert state.peer_rows == sum(len(p) for p in state.peers.values())
     return state.rows()
 
 

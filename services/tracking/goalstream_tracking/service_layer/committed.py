@@ -26,9 +26,10 @@ class PartitionMemory:
     ladders: dict[str, LadderNode] = field(default_factory=dict)
     # goal id -> every row its rollup reads: its in-organisation children and the anti-goals counting on it
     peers: dict[str, dict[str, ChildRow]] = field(default_factory=dict)
+    peer_rows: int = 0  # all the rows in `peers`, counted as they come and go (a recount per batch showed up)
 
     def rows(self) -> int:
-        return len(self.nodes) + len(self.ladders) + sum(len(p) for p in self.peers.values())
+        return len(self.nodes) + len(self.ladders) + self.peer_rows
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,9 @@ class Recall:
         from the database (`fetched`, as they were before it) brought up to date by the nodes it changed."""
         for goal_id, rows in fetched.items():
             if home := self.homes.get(nodes[goal_id].org_id):
-                home.peers[goal_id] = {r.goal_id: r for r in rows}
+                fresh = {r.goal_id: r for r in rows}
+                home.peer_rows += len(fresh) - len(home.peers.get(goal_id, {}))
+                home.peers[goal_id] = fresh
         for goal_id, node in nodes.items():
             home = self.homes.get(node.org_id)
             if home is None:
@@ -62,10 +65,12 @@ class Recall:
             if old is node:
                 continue
             for key in peer_keys(old) - peer_keys(node):
-                home.peers.get(key, {}).pop(goal_id, None)
+                if home.peers.get(key, {}).pop(goal_id, None) is not None:
+                    home.peer_rows -= 1
             row = child_row(node)
             for key in peer_keys(node):
                 if (peers := home.peers.get(key)) is not None:
+                    home.peer_rows += goal_id not in peers
                     peers[goal_id] = row
         for ladder_id, ladder in ladders.items():
             if home := self.homes.get(ladder.org_id):
