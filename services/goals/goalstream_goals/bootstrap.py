@@ -15,9 +15,11 @@ from goalstream_goals.adapters import organisations
 from goalstream_goals.adapters.event_store import OUTBOX_CHANNEL
 from goalstream_goals.entrypoints import admin_http, goal_batch_http, http
 from goalstream_goals.entrypoints.kafka import subscribe_measurements
+from goalstream_goals.service_layer.batch_permits import BatchPermits
 from goalstream_goals.service_layer.goal_cache import GoalCache
 from goalstream_goals.service_layer.goals import Clock, GoalsService
 from goalstream_goals.service_layer.scheduler import Scheduler
+from goalstream_goals.service_layer.tree_memory import TreeMemory
 from goalstream_goals.settings import GoalsSettings
 from goalstream_runtime import metrics
 from goalstream_runtime.db import create_pool, migrate, pings
@@ -43,7 +45,12 @@ def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrate(settings.database_url, SCHEMA, "goalstream_goals")
         pool = await create_pool(settings.database_url, SCHEMA, settings.db_pool_max)
-        service = GoalsService(pool=pool, clock=clock, cache=GoalCache(settings.goal_cache_size))
+        service = GoalsService(
+            pool=pool,
+            clock=clock,
+            cache=GoalCache(settings.goal_cache_size),
+            tree_memory=TreeMemory(settings.tree_memory_rows),
+        )
         app.state.pool, app.state.goals = pool, service
         await _ensure_demo_org(pool, settings, clock())
         subscribe_measurements(broker, service, settings.consumer_group_prefix)
@@ -73,6 +80,7 @@ def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
 
     app = create_app("goalstream goals", "0.1.0", settings.max_body_bytes, readiness, lifespan=lifespan)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.state.batch_permits = BatchPermits(settings.batch_goals_at_once)
     app.include_router(http.router)
     app.include_router(goal_batch_http.router)
     app.include_router(admin_http.keys_router)

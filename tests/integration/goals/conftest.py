@@ -16,6 +16,7 @@ from goalstream_goals.domain.goal import Measurement
 from goalstream_goals.service_layer.goal_cache import GoalCache
 from goalstream_goals.service_layer.goals import GoalRecord, GoalsService
 from goalstream_goals.service_layer.measurements import BatchResult, record_measurements
+from goalstream_goals.service_layer.tree_memory import TreeMemory
 from goalstream_runtime.auth import new_api_key
 from goalstream_runtime.db import create_pool, migrate
 
@@ -81,5 +82,6 @@ async def goals(pool: asyncpg.Pool) -> Goals:
     org_id = f"org-{uuid.uuid4().hex[:8]}"
     async with pool.acquire() as conn, conn.transaction():
         await organisations.create_organisation(conn, org_id, "Test org", new_api_key(), ("read", "write"), clock())
-    # With a goal cache, as the service runs: every use case here also covers loading from it.
-    return Goals(GoalsService(pool=pool, clock=clock, cache=GoalCache(1_000)), clock, org_id)
+    # With a goal cache and tree memory, as the service runs: every use case here also covers reading from them.
+    service = GoalsService(pool=pool, clock=clock, cache=GoalCache(1_000), tree_memory=TreeMemory(10_000))
+    return Goals(service, clock, org_id)

@@ -39,6 +39,7 @@ __all__ = [
     "write",
 ]
 COPY_FROM = 50  # events in one write from which COPY beats a pipelined INSERT (it costs a round trip more)
+WRITE_CHUNK = 2_000  # events encoded and written at a time: a bound on memory, 2 round trips each
 _EVENT_COLUMNS = [
     "event_id", "org_id", "stream_id", "stream_version", "event_type", "schema_version", "occurred_at",
     "correlation_id", "causation_id", "payload",
@@ -222,7 +223,18 @@ async def insert_events(
     """The events' rows and their outbox records; a taken (stream, version) is a ConcurrencyError.
 
     Each payload is serialised once: the Kafka record's value is also the JSON stored in `events.payload`.
+    A large write goes in chunks of WRITE_CHUNK events, in order, so a 5,000-goal batch never holds all its
+    encoded records and rows at once (they took about as much memory as the envelopes themselves).
     """
+    for start in range(0, len(envelopes), WRITE_CHUNK):
+        chunk = slice(start, start + WRITE_CHUNK)
+        await _insert_chunk(conn, envelopes[chunk], traces[chunk] if traces is not None else None, notify=notify)
+        notify = False  # one NOTIFY per transaction is enough
+
+
+async def _insert_chunk(
+    conn: Connection, envelopes: list[Envelope[Payload]], traces: list[dict[str, str]] | None, *, notify: bool
+) -> None:
     records = [to_kafka_text(e) for e in envelopes]
     rows: list[tuple[Any, ...]] = [
         (

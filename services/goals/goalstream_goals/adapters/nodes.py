@@ -15,7 +15,7 @@ from goalstream_rules.rollup import Child
 from goalstream_runtime.db import Connection
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     goal_id: str
     parent_id: str | None
@@ -41,12 +41,12 @@ class Node:
         return Child(self.weight, self.progress, self.current, self.baseline, self.status)
 
 
-_COLUMNS = "goal_id, parent_id, kind, rollup, has_metric, active, current, progress, status, weight, baseline"
+COLUMNS = "goal_id, parent_id, kind, rollup, has_metric, active, current, progress, status, weight, baseline"
 
 
 async def get(conn: Connection, org_id: str, goal_id: str) -> Node | None:
     row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM goal_nodes WHERE goal_id = $1 AND org_id = $2",
+        f"SELECT {COLUMNS} FROM goal_nodes WHERE goal_id = $1 AND org_id = $2",
         goal_id,
         org_id,
     )
@@ -55,7 +55,7 @@ async def get(conn: Connection, org_id: str, goal_id: str) -> Node | None:
 
 async def get_many(conn: Connection, org_id: str, goal_ids: Collection[str]) -> dict[str, Node]:
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM goal_nodes WHERE goal_id = ANY($1::text[]) AND org_id = $2", list(goal_ids), org_id
+        f"SELECT {COLUMNS} FROM goal_nodes WHERE goal_id = ANY($1::text[]) AND org_id = $2", list(goal_ids), org_id
     )
     return {r["goal_id"]: Node(**dict(r)) for r in rows}
 
@@ -63,7 +63,7 @@ async def get_many(conn: Connection, org_id: str, goal_ids: Collection[str]) -> 
 async def children_of(conn: Connection, org_id: str, parent_ids: Collection[str]) -> list[Node]:
     """Every active child of these goals (any kind; the rollup keeps the hard ones)."""
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM goal_nodes WHERE org_id = $1 AND parent_id = ANY($2::text[]) AND active",
+        f"SELECT {COLUMNS} FROM goal_nodes WHERE org_id = $1 AND parent_id = ANY($2::text[]) AND active",
         org_id,
         list(parent_ids),
     )
@@ -81,8 +81,8 @@ async def lineage(conn: Connection, org_id: str, goal_ids: Collection[str]) -> t
         " SELECT goal_id, parent_id FROM goal_nodes WHERE goal_id = ANY($1::text[]) AND org_id = $2"
         " UNION SELECT n.goal_id, n.parent_id FROM goal_nodes n JOIN up ON n.goal_id = up.parent_id"
         " WHERE n.org_id = $2)"
-        f" SELECT true AS up, {_COLUMNS} FROM goal_nodes WHERE org_id = $2 AND goal_id IN (SELECT goal_id FROM up)"
-        f" UNION ALL SELECT false, {_COLUMNS} FROM goal_nodes"
+        f" SELECT true AS up, {COLUMNS} FROM goal_nodes WHERE org_id = $2 AND goal_id IN (SELECT goal_id FROM up)"
+        f" UNION ALL SELECT false, {COLUMNS} FROM goal_nodes"
         " WHERE org_id = $2 AND parent_id IN (SELECT goal_id FROM up) AND active",
         list(goal_ids),
         org_id,
@@ -94,24 +94,24 @@ async def lineage(conn: Connection, org_id: str, goal_ids: Collection[str]) -> t
     return up, children
 
 
-async def save_many(conn: Connection, org_id: str, rows: Collection[Node]) -> None:
-    """Write the rows in one statement."""
+async def save_many(conn: Connection, org_id: str, rows: Collection[Node], tree_version: int) -> None:
+    """Write the rows in one statement, tagged with the organisation's tree write they are part of."""
     if not rows:
         return
     await conn.executemany(
         "INSERT INTO goal_nodes (goal_id, org_id, parent_id, kind, weight, rollup, has_metric, active, baseline,"
-        " current, progress, status) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
+        " current, progress, status, tree_version) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"
         " ON CONFLICT (goal_id) DO UPDATE SET parent_id = excluded.parent_id, weight = excluded.weight,"
         " rollup = excluded.rollup, has_metric = excluded.has_metric, active = excluded.active,"
         " baseline = excluded.baseline, current = excluded.current, progress = excluded.progress,"
-        " status = excluded.status",
-        [_row(org_id, n) for n in rows],
+        " status = excluded.status, tree_version = excluded.tree_version",
+        [_row(org_id, n, tree_version) for n in rows],
     )
 
 
-def _row(org_id: str, n: Node) -> tuple[object, ...]:
+def _row(org_id: str, n: Node, tree_version: int) -> tuple[object, ...]:
     return (n.goal_id, org_id, n.parent_id, n.kind, n.weight, n.rollup, n.has_metric, n.active, n.baseline,
-            n.current, n.progress, n.status)  # fmt: skip
+            n.current, n.progress, n.status, tree_version)  # fmt: skip
 
 
 async def children(conn: Connection, org_id: str, parent_id: str) -> list[Child]:

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from goalstream_contracts.common import GoalStatus
 from goalstream_goals.entrypoints.http import Correlation, Service, _errors
 from goalstream_goals.entrypoints.schemas import GoalBatch
-from goalstream_goals.service_layer.goal_batch import BatchItem, create_goals
+from goalstream_goals.service_layer.batch_permits import BatchPermits
+from goalstream_goals.service_layer.goal_batch import BatchItem, BatchRecord, create_goals
 from goalstream_runtime.auth import Writer
 
 router = APIRouter(prefix="/v1", tags=["goals"])
+
+
+def _permits(request: Request) -> BatchPermits:
+    permits: BatchPermits = request.app.state.batch_permits
+    return permits
 
 
 class CreatedGoal(BaseModel):
@@ -47,6 +53,7 @@ async def create_goal_batch(
     service: Service,
     correlation: Correlation,
     response: Response,
+    permits: Annotated[BatchPermits, Depends(_permits)],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> GoalBatchCreated:
     """Create up to 5,000 goals in one transaction: all of them, or none when any item is refused.
@@ -55,17 +62,22 @@ async def create_goal_batch(
     goal by `parent_id`, not both; items come in any order, parents are created first. Each item is
     validated as `POST /v1/goals` validates one goal. With an `Idempotency-Key`, the same batch sent
     again answers 200 with the goals it made (`Idempotent-Replayed: true`); another batch under the
-    key is refused (422).
+    key is refused (422). Batches beyond the process's bound on goals decided at once wait their turn.
     """
     items = [
         BatchItem(item.model_dump(exclude_none=True, exclude={"ref", "parent_ref"}), item.ref, item.parent_ref)
         for item in body.goals
     ]
-    with _errors():
-        record = await create_goals(service, caller.org_id, items, correlation, idempotency_key)
-    if record.replayed:
-        response.status_code = 200
-        response.headers["Idempotent-Replayed"] = "true"
+    async with permits.hold(len(items)):  # held until the decided goals are down to the answer
+        with _errors():
+            record = await create_goals(service, caller.org_id, items, correlation, idempotency_key)
+        if record.replayed:
+            response.status_code = 200
+            response.headers["Idempotent-Replayed"] = "true"
+        return _answer(items, record)
+
+
+def _answer(items: list[BatchItem], record: BatchRecord) -> GoalBatchCreated:
     return GoalBatchCreated(
         goals=[
             CreatedGoal(

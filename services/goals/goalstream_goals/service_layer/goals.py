@@ -29,8 +29,11 @@ from goalstream_goals.domain.goal import Goal
 from goalstream_goals.service_layer import idempotency
 from goalstream_goals.service_layer.goal_cache import GoalCache
 from goalstream_goals.service_layer.series_fold import fold_series
+from goalstream_goals.service_layer.tree_memory import TreeMemory
 from goalstream_goals.service_layer.unit_of_work import NotFound, Session
 from goalstream_rules.recount import recounts
+from goalstream_rules.status import Tolerances
+from goalstream_runtime.db import Connection
 
 Clock = Callable[[], datetime]
 IDEMPOTENCY_NAMESPACE = uuid.UUID("5f0c1d2e-8c59-4a8e-9d0a-6b1f3c2d4e5f")
@@ -53,6 +56,7 @@ class GoalsService:
     pool: asyncpg.Pool
     clock: Clock
     cache: GoalCache = field(default_factory=lambda: GoalCache(0))  # the service's goals, as last committed
+    tree_memory: TreeMemory | None = None  # the organisations' tree rows, as last committed
 
     @contextlib.asynccontextmanager
     async def session(
@@ -68,10 +72,22 @@ class GoalsService:
                 tolerances = await organisations.tolerances(conn, org_id)
                 correlation = correlation_id or uuid.uuid4()
                 now = now or self.clock()
-                session = Session(conn, org_id, now, tolerances, correlation, causation_id, cache=self.cache)
+                session = self.new_session(conn, org_id, now, tolerances, correlation, causation_id)
                 yield session
                 await session.settle()
             session.committed()
+
+    def new_session(
+        self,
+        conn: Connection,
+        org_id: str,
+        now: datetime,
+        tolerances: Tolerances,
+        correlation_id: uuid.UUID,
+        causation_id: uuid.UUID | None = None,
+    ) -> Session:
+        """A session with the service's memory of committed goals and trees (call its `committed` after commit)."""
+        return Session(conn, org_id, now, tolerances, correlation_id, causation_id, self.cache, self.tree_memory)
 
     async def set_goal(
         self, org_id: str, fields: dict[str, Any], correlation_id: uuid.UUID, idempotency_key: str | None = None
@@ -136,7 +152,7 @@ class GoalsService:
     async def get_goal(self, org_id: str, goal_id: str) -> GoalRecord:
         async with self.pool.acquire() as conn:
             tolerances = await organisations.tolerances(conn, org_id)
-            s = Session(conn, org_id, self.clock(), tolerances, uuid.uuid4(), cache=self.cache)
+            s = self.new_session(conn, org_id, self.clock(), tolerances, uuid.uuid4())
             record = await _record(s, await s.goal(goal_id))
         s.committed()  # read outside a transaction: what it saw was committed
         return record

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from goalstream_contracts.base import Payload
 from goalstream_contracts.envelope import Envelope
-from goalstream_goals.adapters import event_store, goal_metrics, nodes, schedule, snapshots
+from goalstream_goals.adapters import event_store, goal_metrics, nodes, schedule, snapshots, tree_versions
 from goalstream_goals.adapters.event_store import ConcurrencyError
 from goalstream_goals.adapters.nodes import Node
 from goalstream_goals.domain.goal import Goal
@@ -32,6 +32,7 @@ class PendingWrites:
     metrics: dict[str, tuple[str | None, bool]] = field(default_factory=dict)  # goal -> (metric or None, active)
     snapshots: dict[str, Goal] = field(default_factory=dict)  # goal -> its state to snapshot
     flushed_events: bool = False  # the organisation's lock is held and the relay notified
+    tree_writes: list[tuple[int, list[Node]]] = field(default_factory=list)  # (tree version, rows), as flushed
 
     def add_events(self, envelopes: list[Envelope[Payload]], expected_version: int) -> None:
         """Queue one stream's new events, decided on the stream at `expected_version`."""
@@ -61,7 +62,10 @@ class PendingWrites:
                 first_in_transaction=not self.flushed_events,
             )
             self.flushed_events = True
-        await nodes.save_many(conn, org_id, list(self.nodes.values()))
+        if rows := list(self.nodes.values()):
+            version = await tree_versions.bump(conn, org_id)
+            await nodes.save_many(conn, org_id, rows, version)
+            self.tree_writes.append((version, rows))
         await schedule.set_due_many(conn, org_id, self.due)
         await goal_metrics.bind_many(conn, org_id, self.metrics)
         await snapshots.write_many(conn, org_id, list(self.snapshots.values()))

@@ -51,3 +51,5 @@ class SessionReads:
     def committed(self) -> None:
         """The transaction committed: what the session loaded and decided is now the stored state."""
         self.loader.committed()
+        if self.tree.memory is not None and self.tree.pending is not None:
+            self.tree.memory.committed(self.tree.org_id, self.tree.pending.tree_writes)

@@ -4,6 +4,8 @@ Rows are read in bulk, and a parent's children are read once per session (`load_
 then on the session's own changes (a new goal, a re-parented one, new numbers) are the truth, so a
 rollup sees its children's numbers as decided, before anything is written. `load_up` reads, in one
 query, everything rolling some goals' changes up needs: their ancestors, the children of each, depths.
+With the process's `TreeMemory`, the organisation's committed rows are all there already (`_base`), and the
+session's own rows lie over them: nothing is read but the version the memory is checked against.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass, field
 
 from goalstream_goals.adapters import nodes
 from goalstream_goals.adapters.nodes import Node
+from goalstream_goals.service_layer.pending import PendingWrites
+from goalstream_goals.service_layer.tree_memory import OrgTree, TreeMemory
 from goalstream_rules.rollup import Child
 from goalstream_runtime.db import Connection
 
@@ -21,19 +25,36 @@ from goalstream_runtime.db import Connection
 class TreeView:
     conn: Connection
     org_id: str
+    memory: TreeMemory | None = None
+    pending: PendingWrites | None = None  # what the session wrote: once it wrote rows, memory is not for it
     _rows: dict[str, Node | None] = field(default_factory=dict)  # None: the goal has no row
     _kids: dict[str, set[str]] = field(default_factory=dict)  # parent id -> ids of rows naming it
     _complete: set[str] = field(default_factory=set)  # parents whose every child row is in _rows
     _depths: dict[str, int] = field(default_factory=dict)
+    _base: OrgTree | None = None  # the organisation's committed rows, under the session's own
+    _asked: bool = False
+
+    async def _whole(self) -> OrgTree | None:
+        """The committed rows from memory, decided at the session's first read of the tree."""
+        if not self._asked:
+            self._asked = True
+            if self.memory is not None and not (self.pending is not None and self.pending.tree_writes):
+                self._base = await self.memory.tree(self.conn, self.org_id)
+        return self._base
+
+    def _row(self, goal_id: str) -> Node | None:
+        if goal_id in self._rows or self._base is None:
+            return self._rows.get(goal_id)
+        return self._base.rows.get(goal_id)
 
     async def get(self, goal_id: str) -> Node | None:
-        if goal_id not in self._rows:
+        if goal_id not in self._rows and await self._whole() is None:
             await self.load([goal_id])
-        return self._rows[goal_id]
+        return self._row(goal_id)
 
     async def load(self, goal_ids: Collection[str]) -> None:
         missing = [g for g in goal_ids if g not in self._rows]
-        if not missing:
+        if not missing or await self._whole() is not None:
             return
         found = await nodes.get_many(self.conn, self.org_id, missing)
         for goal_id in missing:
@@ -43,7 +64,7 @@ class TreeView:
 
     async def load_children(self, parent_ids: Collection[str]) -> None:
         wanted = [p for p in parent_ids if p not in self._complete]
-        if not wanted:
+        if not wanted or await self._whole() is not None:
             return
         for row in await nodes.children_of(self.conn, self.org_id, wanted):
             if self._rows.get(row.goal_id) is None:  # a row this session changed stays as changed
@@ -55,6 +76,8 @@ class TreeView:
         wanted = [g for g in goal_ids if g not in self._depths]
         if not wanted:
             return []
+        if await self._whole() is not None:
+            return self._walk(wanted)
         up, children = await nodes.lineage(self.conn, self.org_id, wanted)
         for row in up + children:
             if self._rows.get(row.goal_id) is None:  # a row this session changed stays as changed
@@ -77,16 +100,34 @@ class TreeView:
 
     def children(self, parent_id: str) -> list[Child]:
         """The active hard children as the rollup sees them (call `load_children` first), by id."""
-        assert parent_id in self._complete, f"children of {parent_id} not loaded"
-        rows = [self._rows[g] for g in sorted(self._kids.get(parent_id, ()))]
+        assert self._base is not None or parent_id in self._complete, f"children of {parent_id} not loaded"
+        ids = self._kids.get(parent_id, set()) | (self._base.kids.get(parent_id, set()) if self._base else set())
+        rows = [self._row(g) for g in sorted(ids)]
         return [r.as_child() for r in rows if r and r.parent_id == parent_id and r.active and r.kind == "hard"]
 
     async def depths(self, goal_ids: Collection[str]) -> dict[str, int]:
         """How many ancestors each goal has (as stored: deepest first is an order, not a promise)."""
         unknown = [g for g in goal_ids if g not in self._depths]
-        if unknown:
+        if unknown and await self._whole() is not None:
+            self._walk(unknown)
+        elif unknown:
             self._depths |= await nodes.depths(self.conn, self.org_id, unknown)
         return {g: self._depths[g] for g in goal_ids}
+
+    def _walk(self, goal_ids: Collection[str]) -> list[str]:
+        """Depths from the rows in memory (the session's over the committed); the ancestors walked, new ones."""
+        walked: dict[str, None] = {}
+        for goal_id in goal_ids:
+            chain, row = [goal_id], self._row(goal_id)
+            while row is not None and row.parent_id is not None and row.parent_id not in chain:
+                row = self._row(row.parent_id)
+                if row is None:
+                    break
+                chain.append(row.goal_id)
+            for k, g in enumerate(chain):
+                self._depths.setdefault(g, len(chain) - 1 - k)
+            walked |= dict.fromkeys(g for g in chain[1:] if g not in goal_ids)
+        return list(walked)
 
 
 def _depth(goal_id: str, parent_of: dict[str, str | None]) -> int:

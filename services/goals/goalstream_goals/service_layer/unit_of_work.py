@@ -25,6 +25,7 @@ from goalstream_goals.service_layer.pending import PendingWrites
 from goalstream_goals.service_layer.reads import SessionReads
 from goalstream_goals.service_layer.series_fold import fold_series
 from goalstream_goals.service_layer.tree import TreeView
+from goalstream_goals.service_layer.tree_memory import TreeMemory
 from goalstream_rules.rollup import RollupNumbers
 from goalstream_rules.status import Tolerances
 from goalstream_runtime.db import Connection
@@ -44,6 +45,7 @@ class Session(SessionReads):
     correlation_id: uuid.UUID
     causation_id: uuid.UUID | None = None
     cache: GoalCache = field(default_factory=lambda: GoalCache(0))
+    tree_memory: TreeMemory | None = None
     pending: PendingWrites = field(default_factory=PendingWrites)
     held: list[Kept] = field(default_factory=list)  # a batch's accepted values, kept when it ends
     unlocked: list[str] = field(default_factory=list)  # rungs unlocked in this session, for the batch to reach
@@ -54,7 +56,7 @@ class Session(SessionReads):
     _climbing: bool = False
 
     def __post_init__(self) -> None:
-        self.tree = TreeView(self.conn, self.org_id)
+        self.tree = TreeView(self.conn, self.org_id, self.tree_memory, self.pending)
         self.loader = Loader(self.conn, self.org_id, self.cache)
 
     async def append(
