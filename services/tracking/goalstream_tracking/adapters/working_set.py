@@ -7,9 +7,9 @@ goals whose rollups it may change. `loaded` keeps what the database had, to writ
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from goalstream_contracts.base import Payload
 from goalstream_contracts.envelope import Envelope
@@ -20,6 +20,8 @@ from goalstream_tracking.domain.child import ChildRow
 from goalstream_tracking.domain.ladder import LadderNode, evolve_ladder
 from goalstream_tracking.domain.node import GoalNode, evolve_node
 from goalstream_tracking.service_layer.committed import Recall
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -37,24 +39,10 @@ class WorkingSet:
 
     def recalled(self, goal_ids: Iterable[str]) -> set[str]:
         """Take the goals memory holds as committed; the ids left to read from the database."""
-        left: set[str] = set()
-        for goal_id in goal_ids:
-            node = self.recall.nodes.get(goal_id) if self.recall is not None else None
-            if node is None:
-                left.add(goal_id)
-            elif goal_id not in self.nodes:
-                self.loaded[goal_id] = self.nodes[goal_id] = node
-        return left
+        return _take(self.recall.nodes if self.recall else None, goal_ids, self.loaded, self.nodes)
 
     def recalled_ladders(self, ladder_ids: Iterable[str]) -> set[str]:
-        left: set[str] = set()
-        for ladder_id in ladder_ids:
-            ladder = self.recall.ladders.get(ladder_id) if self.recall is not None else None
-            if ladder is None:
-                left.add(ladder_id)
-            else:
-                self.loaded_ladders[ladder_id] = self.ladders[ladder_id] = ladder
-        return left
+        return _take(self.recall.ladders if self.recall else None, ladder_ids, self.loaded_ladders, self.ladders)
 
     def add_loaded(self, found: list[GoalNode], asked: set[str] | None = None) -> None:
         """Nodes read from the database; in-memory versions win (a batch may have moved them since)."""
@@ -128,3 +116,15 @@ class WorkingSet:
 
     def changed_ladders(self) -> list[LadderNode]:
         return [lad for ladder_id, lad in self.ladders.items() if self.loaded_ladders.get(ladder_id) != lad]
+
+
+def _take(memory: Mapping[str, T] | None, ids: Iterable[str], loaded: dict[str, T], live: dict[str, T]) -> set[str]:
+    """Copy what memory holds of `ids` into `loaded` and `live` (a version `live` has already wins); the rest."""
+    left: set[str] = set()
+    for key in ids:
+        found = memory.get(key) if memory is not None else None
+        if found is None:
+            left.add(key)
+        elif key not in live:
+            loaded[key] = live[key] = found
+    return left
