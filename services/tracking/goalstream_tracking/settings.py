@@ -15,9 +15,10 @@ class TrackingSettings(ServiceSettings):
         description="How long GET /v1/lag reuses a consumer-lag measurement, so frequent scraping stays cheap.",
     )
     memory_max_rows: int = Field(
-        default=100_000,
+        default=40_000,
         ge=0,
-        description="Most nodes, ladders and rollup input rows the consumer keeps in memory per partition between"
-        " batches (0: none); past it the partition's memory is emptied and refills from PostgreSQL as batches read"
-        " it. Lower it if the service's memory is short; each row is a few hundred bytes to a few kilobytes.",
+        description="Most nodes, ladders and rollup input rows the consumer keeps in memory between batches, over"
+        " all its partitions (0: none); past it the largest partition's memory is emptied and refills from"
+        " PostgreSQL as batches read it. A row takes about 1 KB; the default holds a 10,000-goal tree's working"
+        " set in about 50 MB.",
     )

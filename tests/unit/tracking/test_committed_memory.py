@@ -36,3 +36,17 @@ def test_a_new_generation_or_a_memory_past_its_bound_starts_empty() -> None:
     assert memory.partitions[P0].next_offset == 2 and memory.partitions[P0].rows() == 0
     memory.partitions[P0].nodes["d"] = object()  # type: ignore[assignment]
     assert memory.recall("g2", covering(p0=(2, 2))).nodes == {}
+
+
+def test_the_bound_counts_every_partition_and_empties_the_largest_first() -> None:
+    memory = CommittedMemory(max_rows=4)
+    memory.recall("g1", covering(p0=(0, 0), p1=(0, 0)))
+    memory.partitions[P0].nodes |= {"a": object(), "b": object(), "c": object()}  # type: ignore[dict-item]
+    memory.partitions[P1].nodes |= {"x": object()}  # type: ignore[dict-item]
+    memory.committed(covering(p0=(0, 0), p1=(0, 0)))  # 4 in all: kept
+    assert (memory.partitions[P0].rows(), memory.partitions[P1].rows()) == (3, 1)
+    memory.recall("g1", covering(p1=(1, 1)))
+    memory.partitions[P1].nodes["y"] = object()  # type: ignore[assignment]
+    memory.committed(covering(p1=(1, 1)))  # 5 in all: the largest (p0) goes, though p1 committed
+    assert (memory.partitions[P0].rows(), memory.partitions[P1].rows()) == (0, 2)
+    assert memory.partitions[P0].next_offset == 1  # still serves the batch after its last commit

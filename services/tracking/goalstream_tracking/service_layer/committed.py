@@ -78,7 +78,7 @@ class Recall:
 
 
 class CommittedMemory:
-    """Per partition, what the last committed batch left; bounded by `max_rows` per partition."""
+    """Per partition, what the last committed batch left; at most `max_rows` rows in all partitions together."""
 
     def __init__(self, max_rows: int) -> None:
         self.max_rows = max_rows
@@ -108,13 +108,16 @@ class CommittedMemory:
             self.partitions.pop(at, None)
 
     def committed(self, batch: OwnedBatch) -> None:
-        """The batch committed: its partitions' memories serve the batches starting after its last offsets; one
-        grown past `max_rows` is emptied (it fills again from the database as batches read it)."""
+        """The batch committed: its partitions' memories serve the batches starting after its last offsets. While
+        all partitions together hold more than `max_rows`, the largest is emptied (it fills again from the
+        database as batches read it)."""
         for at, (_, last) in batch.offsets.items():
-            memory = self.partitions[at]
-            memory.next_offset = last + 1
-            if memory.rows() > self.max_rows:
-                self.partitions[at] = PartitionMemory(last + 1)
+            self.partitions[at].next_offset = last + 1
+        sizes = {at: memory.rows() for at, memory in self.partitions.items()}
+        while sizes and sum(sizes.values()) > self.max_rows:
+            largest = max(sizes, key=lambda at: sizes[at])
+            self.partitions[largest] = PartitionMemory(self.partitions[largest].next_offset)
+            del sizes[largest]
 
 
 def peer_keys(node: GoalNode | ChildRow | None) -> set[str]:
