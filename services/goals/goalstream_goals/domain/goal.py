@@ -26,10 +26,11 @@ from goalstream_goals.domain.durations import parse_duration
 from goalstream_goals.domain.errors import DomainError
 from goalstream_rules.anti import window_values
 from goalstream_rules.counting import Since, counts_since
+from goalstream_rules.lifecycle import Lifecycle, lifecycle_after
 from goalstream_rules.plan import milestone_target
 from goalstream_rules.progress import progress
 from goalstream_rules.recount import recounts
-from goalstream_rules.status import missed_after, missed_after_revision
+from goalstream_rules.status import missed_after_revision
 
 __all__ = ["DomainError", "Goal", "Measurement", "evolve", "fold"]
 
@@ -119,12 +120,11 @@ def evolve(state: Goal | None, event: Payload) -> Goal:
             return _measured(state, event)
         case GoalRevised():
             return _revised(state, event)
-        case GoalStatusChanged():
-            return replace(state, status=event.status, missed=missed_after(state.missed, event.status))
-        case GoalAchieved():
-            return replace(state, achieved=True, missed=False, status="achieved")
-        case GoalMissed():
-            return replace(state, missed=True, status="missed")
+        case GoalStatusChanged() | GoalAchieved() | GoalMissed():
+            after = lifecycle_after(
+                Lifecycle(state.status, state.achieved, state.missed), event.event_type, getattr(event, "status", None)
+            )
+            return replace(state, status=after.status, achieved=after.achieved, missed=after.missed)
         case GoalArchived():
             return replace(state, archived=True)
         case GoalPlanned():

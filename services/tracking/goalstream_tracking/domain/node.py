@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from goalstream_contracts.base import Payload
+from goalstream_contracts.common import GoalStatus
 from goalstream_contracts.events import (
     AntiGoalBreached,
     AntiGoalRecovered,
@@ -21,10 +22,11 @@ from goalstream_contracts.events import (
     MilestoneHit,
     MilestoneMissed,
 )
+from goalstream_rules.lifecycle import Lifecycle, lifecycle_after
 from goalstream_rules.plan import milestone_target
 from goalstream_rules.progress import progress
 from goalstream_rules.recount import recounts
-from goalstream_rules.status import missed_after, missed_after_revision
+from goalstream_rules.status import missed_after_revision
 
 STATUSES = ("on_track", "at_risk", "off_track", "achieved", "missed")
 
@@ -60,7 +62,7 @@ class GoalNode:
     event_time: datetime  # when the last applied event occurred
     current: float | None = None
     own_progress: float | None = None
-    status: str | None = None
+    status: GoalStatus | None = None
     achieved: bool = False
     missed: bool = False
     archived: bool = False
@@ -149,12 +151,11 @@ def evolve_node(node: GoalNode | None, event: Payload, occurred_at: datetime, or
                 node = _with(node, current=None, source=None)
             node = _with(node, missed=missed_after_revision(node.missed, event.changed))
             return _own_progress(_with(node, definition=definition, title=definition.get("title", node.title)))
-        case GoalStatusChanged():
-            return _with(node, status=event.status, missed=missed_after(node.missed, event.status))
-        case GoalAchieved():
-            return _with(node, achieved=True, missed=False, status="achieved")
-        case GoalMissed():
-            return _with(node, missed=True, status="missed")
+        case GoalStatusChanged() | GoalAchieved() | GoalMissed():
+            after = lifecycle_after(
+                Lifecycle(node.status, node.achieved, node.missed), event.event_type, getattr(event, "status", None)
+            )
+            return _with(node, status=after.status, achieved=after.achieved, missed=after.missed)
         case GoalArchived():
             return _with(node, archived=True)
         case GoalPlanned():
