@@ -115,3 +115,25 @@ def test_an_archived_goal_ignores_measurements() -> None:
 
     goal = replace(_goal(), archived=True)
     assert decide_measurement(goal, _m(5, 1), NOW, Tolerances()) == []
+
+
+@pytest.mark.parametrize("rollup", ["weighted_mean", "worst"])
+def test_a_weighted_mean_or_worst_parent_may_leave_its_target_out(rollup: str) -> None:
+    parent = GoalSet(
+        goal_id="p",
+        kind="hard",
+        title="p",
+        rollup=rollup,
+        start_at=NOW,
+        deadline=NOW + timedelta(days=30),  # type: ignore[arg-type]
+    )
+    events = decide_set(parent, NOW, Tolerances())
+    assert isinstance(events[0], GoalSet) and events[0].target == 1.0  # achieved when every child is
+
+
+@pytest.mark.parametrize("fields", [{"rollup": "sum"}, {"metric": Metric(key="k")}])
+def test_a_sum_parent_or_a_measured_goal_still_needs_a_target(fields: dict[str, object]) -> None:
+    goal = GoalSet(goal_id="p", kind="hard", title="p", start_at=NOW, deadline=NOW + timedelta(days=30), **fields)  # type: ignore[arg-type]
+    with pytest.raises(DomainError, match="needs a target") as refused:
+        decide_set(goal, NOW, Tolerances())
+    assert refused.value.field == "target"

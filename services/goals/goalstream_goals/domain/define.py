@@ -44,7 +44,7 @@ def _validate_hard(d: GoalSet) -> None:
         if getattr(d, name) is not None:
             raise DomainError(f"{name} applies only to anti-goals", name)
     if d.target is None:
-        raise DomainError("a hard goal needs a target", "target")
+        raise DomainError("a hard goal needs a target (a weighted_mean or worst parent may leave it out)", "target")
     if d.deadline is None:
         raise DomainError("a hard goal needs a deadline", "deadline")
     if d.target == (d.baseline or 0.0):
@@ -75,6 +75,8 @@ def decide_set(definition: GoalSet, now: datetime, tolerances: Tolerances) -> li
     """Events that set a new goal: GoalSet, then (for an active hard goal) its first status."""
     if definition.kind == "hard" and definition.start_at is None and definition.ladder_id is None:
         raise DomainError("a hard goal needs start_at", "start_at")
+    if _target_implied(definition):
+        definition = definition.model_copy(update={"target": FULL_PROGRESS})
     if definition.kind == "anti":
         definition = definition.model_copy(
             update={
@@ -87,6 +89,16 @@ def decide_set(definition: GoalSet, now: datetime, tolerances: Tolerances) -> li
     validate(definition)
     goal = Goal(definition=definition, version=1)
     return [definition, *status_events(goal, now, tolerances)]
+
+
+FULL_PROGRESS = 1.0  # the target a weighted_mean or worst parent is given when none is sent
+
+
+def _target_implied(d: GoalSet) -> bool:
+    """A weighted_mean or worst parent's progress is its children's, a fraction: it is achieved at 1 (all done),
+    so its target may be left out. A sum parent adds up values, and a measured goal has values of its own: they
+    need one."""
+    return d.kind == "hard" and d.metric is None and d.rollup in ("weighted_mean", "worst") and d.target is None
 
 
 def decide_revise(goal: Goal, changes: dict[str, Any], now: datetime, tolerances: Tolerances) -> list[Payload]:
