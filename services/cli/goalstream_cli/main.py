@@ -10,6 +10,7 @@ from goalstream_cli.goals_import import goals_import_command
 from goalstream_cli.lag import lag_command
 from goalstream_cli.measurements_import import import_command
 from goalstream_cli.tail import tail_command
+from goalstream_cli.webhooks_listen import listen_command
 from goalstream_runtime.supervisor import RunSettings
 from goalstream_runtime.supervisor import run as run_supervisor
 
@@ -42,6 +43,9 @@ app.add_typer(tracking_app, name="tracking")
 goals_app = typer.Typer(help="Goals through the goals API.", no_args_is_help=True)
 goals_app.command("import")(goals_import_command)
 app.add_typer(goals_app, name="goals")
+webhooks_app = typer.Typer(help="Try webhook subscriptions locally.", no_args_is_help=True)
+webhooks_app.command("listen")(listen_command)
+app.add_typer(webhooks_app, name="webhooks")
 
 
 @tracking_app.command("rebuild")
