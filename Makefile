@@ -15,7 +15,8 @@ $(STAMP): constraints.txt requirements-dev.txt contracts/pyproject.toml services
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing goalstream and its tools (pip, progress below)"
 	@$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -q --upgrade pip
-	@$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -q -c constraints.txt \
+	@# Not -q: pip then hides its progress bars and its steps, and nothing moves for a minute.
+	@$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -c constraints.txt \
 		$(PACKAGES) -r requirements-dev.txt
 	@touch $(STAMP)
 

@@ -35,7 +35,7 @@ class Milestone(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
 
     index: int = Field(ge=1, description="1-based position in the plan")
-    due: Timestamp
+    due: Timestamp = Field(description="when the milestone falls due")
     target: FiniteFloat = Field(description="the value to reach by `due`")
     fraction: FiniteFloat = Field(description="the share of the goal's progress this milestone stands for")
 

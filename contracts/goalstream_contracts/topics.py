@@ -13,6 +13,12 @@ def dlq(topic: str) -> str:
     return f"{topic}.dlq"
 
 
+def dlq_replays(topic: str) -> str:
+    """Where `goalstream dlq replay` records each replay of `topic`'s dead letters (not a contract topic: the
+    CLI creates it when it first replays, so it is not in ALL_TOPICS)."""
+    return f"{dlq(topic)}.replayed"
+
+
 ALL_TOPICS: Final = (
     GOAL_EVENTS,
     MEASUREMENTS,

@@ -19,7 +19,11 @@ from goalstream_cli.admin_operator import operator_app
 
 SCOPES = ("read", "write", "admin")
 
-admin_app = typer.Typer(help="Organisations and API keys (needs GOALSTREAM_DATABASE_URL).", no_args_is_help=True)
+admin_app = typer.Typer(
+    help="Organisations and API keys, in the goals database (--database-url, GOALSTREAM_DATABASE_URL or the running"
+    " platform's .goalstream/addresses.json).",
+    no_args_is_help=True,
+)
 org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
 admin_app.add_typer(org_app, name="org")

@@ -20,9 +20,10 @@ from typing import Annotated, Any
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from goalstream_cli.goals_api import DEFAULT_API, ApiKey, ApiUrl, api_client
+from goalstream_cli.goals_api import ApiKey, ApiUrl, api_client, how_to_point
 from goalstream_cli.goals_file import GoalFile, GoalFileError, read_goals
 
 
@@ -42,7 +43,7 @@ def send(client: httpx.Client, goals: GoalFile, key: str) -> tuple[list[dict[str
         try:
             response = client.post("/v1/goals/batch", json={"goals": goals.items}, headers={"Idempotency-Key": key})
         except httpx.TransportError as exc:
-            failure = f"cannot reach the goals API: {exc}"
+            failure = f"cannot reach the goals API at {client.base_url}: {exc}"
         else:
             if response.status_code in (200, 201):
                 created: list[dict[str, Any]] = response.json()["goals"]
@@ -50,8 +51,10 @@ def send(client: httpx.Client, goals: GoalFile, key: str) -> tuple[list[dict[str
             if response.status_code in (404, 409, 422):
                 raise Refused(response.json())
             if response.status_code < 500:
-                raise RuntimeError(f"the goals API answered {response.status_code}: {response.text[:500]}")
-            failure = f"the goals API answered {response.status_code}"
+                raise RuntimeError(
+                    f"the goals API at {client.base_url} answered {response.status_code}: {response.text[:500]}"
+                )
+            failure = f"the goals API at {client.base_url} answered {response.status_code}"
         time.sleep(min(0.5 * 2**attempt, 5))
     raise RuntimeError(failure)
 
@@ -67,7 +70,7 @@ def _place(field: str | None, goals: GoalFile) -> str:
 
 def goals_import_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or JSON goal tree")],
-    api: ApiUrl = DEFAULT_API,
+    api: ApiUrl = "",
     key: ApiKey = "",
     fmt: Annotated[str, typer.Option("--format", help="csv or json; default: from the file name")] = "",
     ids: Annotated[Path | None, typer.Option(help="write each goal's index, ref and new id to this CSV")] = None,
@@ -82,8 +85,9 @@ def goals_import_command(
         raise typer.BadParameter("must be csv or json", param_hint="--format")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("goals"))
     progress = Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True))
+    client, where = api_client(api, key)
     try:
-        with api_client(api, key) as client, progress as bar:
+        with client, progress as bar:
             reading = bar.add_task(f"reading {file.name}", total=None)
             goals = read_goals(file, fmt)
             bar.update(reading, total=len(goals.items), completed=len(goals.items))
@@ -97,7 +101,9 @@ def goals_import_command(
             console.print(f"{_place(error.get('field'), goals)}: {error.get('message')}", highlight=False, markup=False)
         raise typer.Exit(1) from exc
     except (GoalFileError, RuntimeError, OSError) as exc:
-        console.print(f"[red]import failed:[/] {exc}", highlight=False)
+        console.print(f"[red]import failed:[/] {escape(str(exc))}", highlight=False)
+        if isinstance(exc, RuntimeError):
+            console.print(how_to_point(where) + "; importing the file again is safe", highlight=False, markup=False)
         raise typer.Exit(2) from exc
     if ids is not None:
         with ids.open("w", newline="") as f:

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from goalstream_cli.settings import CliSettings, bootstrap_of
+from goalstream_cli.settings import bootstrap_found, consumer_group_prefix, unreachable_broker
 from goalstream_contracts.topics import GOAL_EVENTS, IDENTITY_EVENTS, MEASUREMENTS
 from goalstream_runtime.lag import LagMonitor, LagSnapshot
 
@@ -42,9 +42,10 @@ def lag_command(
     topic: Annotated[list[str] | None, typer.Option(help="topics of --group groups (default: goal events)")] = None,
 ) -> None:
     """Consumer lag per group and partition, in messages and seconds."""
-    prefix = CliSettings().consumer_group_prefix
-    groups = {g: topic or [GOAL_EVENTS] for g in group} if group else default_groups(prefix)
-    snapshots = asyncio.run(measure(bootstrap_of(bootstrap), groups))
+    groups = {g: topic or [GOAL_EVENTS] for g in group} if group else default_groups(consumer_group_prefix())
+    broker = bootstrap_found(bootstrap)
+    with unreachable_broker(broker):
+        snapshots = asyncio.run(measure(broker.value, groups))
     table = Table(title="consumer lag")
     for name, justify in (("group", "left"), ("topic", "left"), ("partition", "right"), ("committed", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]

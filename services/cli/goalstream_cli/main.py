@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
+from typing import Annotated
+
 import typer
 from rich.console import Console
 
 from goalstream_cli.admin import admin_app
+from goalstream_cli.dlq import dlq_app
 from goalstream_cli.goals_import import goals_import_command
 from goalstream_cli.lag import lag_command
 from goalstream_cli.measurements_import import import_command
+from goalstream_cli.run.settings import RunSettings
+from goalstream_cli.run.supervisor import run as run_supervisor
+from goalstream_cli.settings import service_addresses
 from goalstream_cli.tail import tail_command
 from goalstream_cli.webhooks_listen import listen_command
-from goalstream_runtime.supervisor import RunSettings
-from goalstream_runtime.supervisor import run as run_supervisor
 
 app = typer.Typer(help="goalstream: goals, KPIs and events for large organisations.", no_args_is_help=True)
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"goalstream {version('goalstream-cli')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    _version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
     """goalstream command-line interface."""
 
 
@@ -38,6 +53,7 @@ app.command("import")(import_command)
 app.command("tail")(tail_command)
 app.command("lag")(lag_command)
 app.add_typer(admin_app, name="admin")
+app.add_typer(dlq_app, name="dlq")
 tracking_app = typer.Typer(help="The tracking service's operator commands.", no_args_is_help=True)
 app.add_typer(tracking_app, name="tracking")
 goals_app = typer.Typer(help="Goals through the goals API.", no_args_is_help=True)
@@ -55,7 +71,7 @@ def tracking_rebuild() -> None:
     from goalstream_tracking.__main__ import run_rebuild
     from goalstream_tracking.settings import TrackingSettings
 
-    raise typer.Exit(run_rebuild(TrackingSettings()))
+    raise typer.Exit(run_rebuild(TrackingSettings(**service_addresses())))  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

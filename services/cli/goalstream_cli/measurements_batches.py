@@ -22,14 +22,15 @@ class Summary:
     duplicate: int = 0
     rejected: int = 0
     invalid: int = 0
+    sent: int = 0  # rows in batches the API answered (each landed, as accepted or duplicate, or was rejected)
     problems: list[tuple[int, str, str]] = field(default_factory=list)  # the first few (line, kind, reason)
 
 
 class Importer:
     """Posts batches and tallies the answers; problems go to the summary and the errors file."""
 
-    def __init__(self, client: httpx.Client, errors: TextIO | None, show: int) -> None:
-        self.client, self.show, self.summary = client, show, Summary()
+    def __init__(self, client: httpx.Client, errors: TextIO | None, show: int, summary: Summary | None = None) -> None:
+        self.client, self.show, self.summary = client, show, summary if summary is not None else Summary()
         self.errors = csv.writer(errors) if errors is not None else None
         if self.errors is not None:
             self.errors.writerow(["line", "kind", "reason"])
@@ -46,6 +47,7 @@ class Importer:
 
     def post(self, lines: list[int], items: list[dict[str, Any]]) -> None:
         body = self._send({"measurements": items})
+        self.summary.sent += len(items)
         for result in body["results"]:
             status, line = result["status"], lines[result["index"]]
             if status == "accepted":
@@ -62,13 +64,14 @@ class Importer:
             try:
                 response = self.client.post("/v1/measurements", json=body)
             except httpx.TransportError as exc:
-                failure = f"cannot reach the goals API: {exc}"
+                failure = f"cannot reach the goals API at {self.client.base_url}: {exc}"
             else:
                 if response.status_code == 202:
                     answer: dict[str, Any] = response.json()
                     return answer
                 if response.status_code < 500:
-                    raise ImportAborted(f"the goals API answered {response.status_code}: {response.text[:500]}")
-                failure = f"the goals API answered {response.status_code}"
+                    refusal = f"{response.status_code}: {response.text[:500]}"
+                    raise ImportAborted(f"the goals API at {self.client.base_url} answered {refusal}")
+                failure = f"the goals API at {self.client.base_url} answered {response.status_code}"
             time.sleep(min(0.5 * 2**attempt, 5))
         raise ImportAborted(failure)

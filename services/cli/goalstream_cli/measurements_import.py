@@ -15,10 +15,11 @@ from typing import Annotated, Any, TextIO
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from goalstream_cli.goals_api import DEFAULT_API, ApiKey, ApiUrl, api_client
+from goalstream_cli.goals_api import ApiKey, ApiUrl, api_client, how_to_point
 from goalstream_cli.measurements_batches import ImportAborted, Importer, Summary
 from goalstream_cli.measurements_check import check_row
 from goalstream_cli.measurements_file import ImportFileError, count_rows, read_rows
@@ -27,9 +28,17 @@ MAX_BATCH = 10_000
 
 
 def run_import(
-    path: Path, fmt: str, client: httpx.Client, batch: int, source: str | None, errors: TextIO | None, show: int
+    path: Path,
+    fmt: str,
+    client: httpx.Client,
+    batch: int,
+    source: str | None,
+    errors: TextIO | None,
+    show: int,
+    summary: Summary | None = None,
 ) -> Summary:
-    importer = Importer(client, errors, show)
+    """Tallies into `summary` (a new one by default), so that a caller sees how far a failed import got."""
+    importer = Importer(client, errors, show, summary)
     total = count_rows(path, fmt)
     columns = (TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"))
     with Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True)) as bar:
@@ -56,6 +65,18 @@ def run_import(
     return importer.summary
 
 
+def landed_so_far(summary: Summary) -> str:
+    """What a failed import did, in rows: the API answered for `sent`, the rest is unknown or unsent."""
+    landed = summary.accepted + summary.duplicate
+    if summary.sent == 0:
+        return "0 rows were sent and landed before the failure; importing the file again is safe"
+    return (
+        f"{summary.sent:,} rows were sent before the failure: {landed:,} landed"
+        f" ({summary.accepted:,} accepted, {summary.duplicate:,} duplicate), {summary.rejected:,} rejected;"
+        " importing the file again is safe (rows that landed come back as duplicates)"
+    )
+
+
 def print_summary(console: Console, summary: Summary, errors_path: Path | None) -> None:
     table = Table(title="import summary")
     table.add_column("rows")
@@ -80,7 +101,7 @@ def print_summary(console: Console, summary: Summary, errors_path: Path | None) 
 
 def import_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or JSON-lines export")],
-    api: ApiUrl = DEFAULT_API,
+    api: ApiUrl = "",
     key: ApiKey = "",
     fmt: Annotated[str, typer.Option("--format", help="csv or jsonl; default: from the file name")] = "",
     batch: Annotated[int, typer.Option(min=1, max=MAX_BATCH, help="measurements per request")] = 5000,
@@ -94,15 +115,16 @@ def import_command(
     fmt = (fmt or ("jsonl" if file.suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv")).lower()
     if fmt not in ("csv", "jsonl"):
         raise typer.BadParameter("must be csv or jsonl", param_hint="--format")
+    client, where = api_client(api, key)
+    summary = Summary()
     try:
-        with (
-            api_client(api, key) as client,
-            errors.open("w", newline="") if errors else contextlib.nullcontext() as sink,
-        ):
-            summary = run_import(file, fmt, client, batch, source, sink, show)
+        with client, errors.open("w", newline="") if errors else contextlib.nullcontext() as sink:
+            run_import(file, fmt, client, batch, source, sink, show, summary)
     except (ImportFileError, ImportAborted, OSError) as exc:
-        console.print(f"[red]import failed:[/] {exc}", highlight=False)
-        console.print("rows sent before the failure have landed; importing the file again is safe")
+        console.print(f"[red]import failed:[/] {escape(str(exc))}", highlight=False)
+        if isinstance(exc, ImportAborted):
+            console.print(how_to_point(where), highlight=False, markup=False)
+        console.print(landed_so_far(summary), highlight=False)
         raise typer.Exit(2) from exc
     print_summary(console, summary, errors)
     raise typer.Exit(1 if summary.invalid or summary.rejected else 0)

@@ -8,13 +8,15 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from aiokafka import AIOKafkaConsumer
 from rich.console import Console
 
-from goalstream_cli.settings import bootstrap_of
+from goalstream_cli.dlq_records import DeadLetter, dlq_topic
+from goalstream_cli.dlq_show import line
+from goalstream_cli.settings import bootstrap_found, unreachable_broker
 from goalstream_contracts.cloudevents import ContractError, from_kafka
 from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.topics import GOAL_EVENTS, IDENTITY_EVENTS, NOTIFICATION_EVENTS
+from goalstream_runtime import kafka_clients
 
 TOPICS = {"goals": GOAL_EVENTS, "notifications": NOTIFICATION_EVENTS, "identity": IDENTITY_EVENTS}
 
@@ -28,6 +30,24 @@ def matches(envelope: Envelope[Any], types: list[str], goal: str | None, org: st
     )
 
 
+def letter_matches(letter: DeadLetter, types: list[str], goal: str | None, org: str | None) -> bool:
+    """`matches` for a dead letter, by its headers: it may be refused because it does not decode."""
+    return (
+        (not types or letter.event_type in types)
+        and (goal is None or goal in (letter.header("ce_subject"), letter.header("ce_streamid")))
+        and (org is None or letter.org == org)
+    )
+
+
+def topic_of(name: str) -> str:
+    """A `--topic`: goals, notifications, identity, or a dead-letter topic (`measurements.dlq` or its full name)."""
+    if name in TOPICS:
+        return TOPICS[name]
+    if name.endswith(".dlq"):
+        return dlq_topic(name)
+    raise typer.BadParameter(f"unknown topic {name!r}: one of {', '.join(TOPICS)} or a DLQ", param_hint="--topic")
+
+
 def describe(envelope: Envelope[Any]) -> str:
     """One line: time, type, organisation, subject and the payload's scalar fields."""
     fields = envelope.payload.model_dump(mode="json")
@@ -37,11 +57,16 @@ def describe(envelope: Envelope[Any]) -> str:
 
 
 async def tail_events(
-    bootstrap: str, topics: list[str], from_beginning: bool, limit: int | None, keep: Callable[[Envelope[Any]], bool]
+    bootstrap: str,
+    topics: list[str],
+    from_beginning: bool,
+    limit: int | None,
+    keep: Callable[[Envelope[Any]], bool],
+    keep_letter: Callable[[DeadLetter], bool] = lambda _: True,
 ) -> int:
-    consumer = AIOKafkaConsumer(
+    consumer = kafka_clients.consumer(
+        bootstrap,
         *topics,
-        bootstrap_servers=bootstrap,
         group_id=None,  # no group: nothing is committed, nobody else's offsets move
         enable_auto_commit=False,
         auto_offset_reset="earliest" if from_beginning else "latest",
@@ -50,6 +75,14 @@ async def tail_events(
     await consumer.start()
     try:
         async for record in consumer:
+            if record.topic.endswith(".dlq"):  # a dead letter: one line as `goalstream dlq list` prints it
+                letter = DeadLetter.of(record)
+                if keep_letter(letter):
+                    console.print(line(letter, replayed=False), markup=False)
+                    shown += 1
+                    if limit is not None and shown >= limit:
+                        break
+                continue
             try:
                 envelope = from_kafka(record.headers, record.value)
             except ContractError as exc:
@@ -68,7 +101,8 @@ async def tail_events(
 def tail_command(
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap (default: GOALSTREAM_KAFKA_BOOTSTRAP)")] = None,
     topic: Annotated[
-        list[str] | None, typer.Option(help="goals (default), notifications, identity; repeatable")
+        list[str] | None,
+        typer.Option(help="goals (default), notifications, identity, or a DLQ (measurements.dlq, ...); repeatable"),
     ] = None,
     type_: Annotated[list[str] | None, typer.Option("--type", help="only this event type, e.g. GoalSet")] = None,
     goal: Annotated[str | None, typer.Option(help="only events of this goal (the subject)")] = None,
@@ -77,18 +111,17 @@ def tail_command(
     limit: Annotated[int | None, typer.Option(min=1, help="stop after this many events")] = None,
 ) -> None:
     """Print live events, one line each, until Ctrl-C (or --limit)."""
-    names = topic or ["goals"]
-    unknown = [n for n in names if n not in TOPICS]
-    if unknown:
-        raise typer.BadParameter(f"unknown topic {unknown[0]!r}: one of {', '.join(TOPICS)}", param_hint="--topic")
+    topics = [topic_of(n) for n in topic or ["goals"]]
     types = type_ or []
-    with contextlib.suppress(KeyboardInterrupt):
+    broker = bootstrap_found(bootstrap)
+    with contextlib.suppress(KeyboardInterrupt), unreachable_broker(broker):
         asyncio.run(
             tail_events(
-                bootstrap_of(bootstrap),
-                [TOPICS[n] for n in names],
+                broker.value,
+                topics,
                 from_beginning,
                 limit,
                 lambda e: matches(e, types, goal, org),
+                lambda d: letter_matches(d, types, goal, org),
             )
         )

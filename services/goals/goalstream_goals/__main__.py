@@ -8,7 +8,7 @@ from goalstream_runtime.serve import serve
 
 
 def main() -> None:
-    serve("goals", GoalsSettings(), build_app)  # required settings come from the environment
+    serve("goals", GoalsSettings, build_app)  # read inside serve, so a refused setting is logged as JSON
 
 
 if __name__ == "__main__":

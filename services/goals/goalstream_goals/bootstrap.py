@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from goalstream_contracts.topics import MEASUREMENTS
 from goalstream_goals.adapters import organisations
 from goalstream_goals.adapters.event_store import OUTBOX_CHANNEL
-from goalstream_goals.entrypoints import admin_http, goal_batch_http, http
+from goalstream_goals.entrypoints import admin_http, goal_batch_http, goal_list_http, http
 from goalstream_goals.entrypoints.kafka import subscribe_measurements
 from goalstream_goals.service_layer.batch_permits import BatchPermits
 from goalstream_goals.service_layer.goal_cache import GoalCache
@@ -83,6 +83,7 @@ def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
     app.state.batch_permits = BatchPermits(settings.batch_goals_at_once)
     app.include_router(http.router)
     app.include_router(goal_batch_http.router)
+    app.include_router(goal_list_http.router)
     app.include_router(admin_http.keys_router)
     app.include_router(admin_http.operator_router)
     return app

@@ -8,7 +8,7 @@ from goalstream_runtime.serve import serve
 
 
 def main() -> None:
-    serve("notifications", NotificationsSettings(), build_app)  # required settings come from the environment
+    serve("notifications", NotificationsSettings, build_app)  # read inside serve: a refused setting is a JSON line
 
 
 if __name__ == "__main__":

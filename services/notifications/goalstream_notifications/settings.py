@@ -73,9 +73,16 @@ class NotificationsSettings(RelaySettings):
         return entries
 
     public_base_url: str | None = Field(
-        default="http://localhost:8002",
-        description="Where people reach the tracking service; Slack and email alerts link to"
-        " <base>/v1/goals/<id>/progress. Empty: alerts carry no link.",
+        default=None,
+        description="Where people open the dashboard (tracking's `/`); Slack and email alerts link to"
+        " <base>/#goal=<id>, which opens the dashboard at that goal. Unset: http://localhost:<tracking_port>,"
+        " where `goalstream run` starts tracking. Empty: alerts carry no link.",
+    )
+    tracking_port: int = Field(
+        default=8002,
+        ge=1,
+        le=65535,
+        description="Port of the tracking service, as `goalstream run` reads it: the default public_base_url's.",
     )
     smtp_host: str = Field(default="localhost", min_length=1, description="SMTP server email alerts are sent through.")
     smtp_port: int = Field(
@@ -103,8 +110,10 @@ class NotificationsSettings(RelaySettings):
     @field_validator("public_base_url")
     @classmethod
     def _absolute_http_url(cls, url: str | None) -> str | None:
+        if url is None:
+            return None  # unset: tracking's own address (`_default_dashboard`)
         if not url:
-            return None
+            return ""  # no link
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("must be an absolute http or https URL, or empty")
@@ -114,6 +123,15 @@ class NotificationsSettings(RelaySettings):
     @classmethod
     def _one_mailbox(cls, value: str) -> str:
         return mailbox(value)[0]
+
+    @model_validator(mode="after")
+    def _default_dashboard(self) -> Self:
+        """Unset: tracking's address where `goalstream run` starts it; empty (from `_absolute_http_url`): no link."""
+        if self.public_base_url is None:
+            self.public_base_url = f"http://localhost:{self.tracking_port}"
+        elif not self.public_base_url:
+            self.public_base_url = None
+        return self
 
     @model_validator(mode="after")
     def _smtp_consistent(self) -> Self:

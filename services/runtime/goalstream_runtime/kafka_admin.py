@@ -10,13 +10,16 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from goalstream_runtime import kafka_clients
+from goalstream_runtime.kafka_security import KafkaSecuritySettings
+
 log = logging.getLogger(__name__)
 
 
-async def _admin(bootstrap: str, timeout: float) -> AIOKafkaAdminClient:
+async def _admin(bootstrap: str, timeout: float, security: KafkaSecuritySettings | None) -> AIOKafkaAdminClient:
     deadline = time.monotonic() + timeout
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        admin = kafka_clients.admin(bootstrap, security=security, request_timeout_ms=5000)
         try:
             await admin.start()
             return admin
@@ -27,9 +30,15 @@ async def _admin(bootstrap: str, timeout: float) -> AIOKafkaAdminClient:
             await asyncio.sleep(0.2)
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, timeout: float = 30.0) -> None:
+async def ensure_topics(
+    bootstrap: str,
+    topics: Iterable[str],
+    partitions: int,
+    timeout: float = 30.0,
+    security: KafkaSecuritySettings | None = None,
+) -> None:
     """Create every topic that does not exist yet; existing topics are left as they are."""
-    admin = await _admin(bootstrap, timeout)
+    admin = await _admin(bootstrap, timeout, security)
     try:
         existing = set(await admin.list_topics())
         missing = [t for t in topics if t not in existing]

@@ -19,11 +19,13 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError, OffsetOutOfRangeError
+
+from goalstream_runtime import kafka_clients
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,11 @@ class LagSnapshot:
     group: str
     taken_at: float  # Unix time
     partitions: list[PartitionLag]
+
+    @property
+    def measured_at(self) -> datetime:
+        """`taken_at` as an aware UTC datetime, as the APIs give every time."""
+        return datetime.fromtimestamp(self.taken_at, UTC)
 
     @property
     def lag_messages(self) -> int:
@@ -96,9 +103,9 @@ class LagMonitor:
 
     async def _connect(self) -> tuple[Any, Any]:
         if self._clients is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
-            consumer = AIOKafkaConsumer(
-                bootstrap_servers=self.bootstrap,
+            admin = kafka_clients.admin(self.bootstrap, request_timeout_ms=10_000)
+            consumer = kafka_clients.consumer(
+                self.bootstrap,
                 group_id=None,
                 enable_auto_commit=False,
                 auto_offset_reset="none",
@@ -153,7 +160,7 @@ class LagMonitor:
 
     async def committed_by_member(self, tps: list[Any]) -> dict[Any, int | None]:
         """The fallback for brokers without the admin call: ask as the group's consumers do (never joins)."""
-        member = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.group, enable_auto_commit=False)
+        member = kafka_clients.consumer(self.bootstrap, group_id=self.group, enable_auto_commit=False)
         await member.start()
         try:
             return {tp: await member.committed(tp) for tp in tps}

@@ -14,7 +14,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -48,10 +48,25 @@ MEASUREMENTS = Counter(
     "Measurements goals handled, by channel (http, topic) and outcome.",
     ("channel", "outcome"),
 )
+# Why goals refused a measurement, a bounded set: a named goal that is not active with a metric, a goal bound
+# to another metric; on the topic also a record that is not our contract (invalid) or not a measurement.
+REJECTIONS = ("unknown_goal", "metric_mismatch", "invalid", "wrong_type")
+MEASUREMENTS_REJECTED = Counter(
+    "goalstream_measurements_rejected",
+    "Measurements goals refused, by channel and reason (their sum is goalstream_measurements{outcome=rejected}).",
+    ("channel", "reason"),
+)
 MEASUREMENTS_UNMATCHED = Counter(
     "goalstream_measurements_unmatched",
     "Accepted measurements no active goal used (kept in their metric's series for goals to come).",
     ("channel",),
+)
+DELIVERY_OUTCOMES = ("delivered", "retry", "dead")
+DELIVERY_ATTEMPTS = Counter(
+    "goalstream_delivery_attempts",
+    "Delivery attempts notifications concluded, by channel and outcome: delivered, retry (failed, to be tried"
+    " again), dead (given up).",
+    ("channel", "outcome"),
 )
 HTTP_REQUESTS = Counter("goalstream_http_requests", "HTTP requests answered.", ("method", "route", "status"))
 HTTP_SECONDS = Histogram(
@@ -69,11 +84,20 @@ def mark(outcome: str) -> None:
         holder[0] = outcome
 
 
-def count_measurements(channel: str, counts: dict[str, int], unmatched: int) -> None:
-    """Add a batch's measurements by outcome; a channel's series exist at 0 once it counted anything."""
+def count_measurements(
+    channel: str, counts: dict[str, int], unmatched: int, rejected: Mapping[str, int] | None = None
+) -> None:
+    """Add a batch's measurements by outcome and the rejected by reason (one of REJECTIONS); a channel's
+    series exist at 0 once it counted anything."""
     for outcome in MEASUREMENT_OUTCOMES:
         MEASUREMENTS.labels(channel, outcome).inc(counts.get(outcome, 0))
     MEASUREMENTS_UNMATCHED.labels(channel).inc(unmatched)
+    for reason in REJECTIONS:
+        MEASUREMENTS_REJECTED.labels(channel, reason).inc((rejected or {}).get(reason, 0))
+
+
+def count_delivery(channel: str, outcome: str) -> None:
+    DELIVERY_ATTEMPTS.labels(channel, outcome).inc()
 
 
 def instrument_handler(topic: str, group: str) -> Callable[[H], H]:
@@ -179,6 +203,13 @@ def relay_families(relay: OutboxRelay) -> list[Metric]:
         family = CounterMetricFamily(name, doc, labels=["schema"])
         family.add_metric([relay.schema], value)
         families.append(family)
+    # By event type (the contract's closed set): what alerts on a kind of event read, e.g. a breach storm.
+    by_type = CounterMetricFamily(
+        "goalstream_events_published", "Events the relay published, by type.", labels=["schema", "type"]
+    )
+    for event_type, count in sorted(relay.published_types.items()):
+        by_type.add_metric([relay.schema, event_type], count)
+    families.append(by_type)
     leader = gauge(
         "goalstream_relay_leader", "1 when this instance's relay publishes.", relay.is_leader, schema=relay.schema
     )

@@ -16,6 +16,7 @@ them in position order; consumers drop the duplicates by event id.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -28,8 +29,8 @@ from aiokafka.structs import RecordMetadata
 from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind
 
-from goalstream_contracts.cloudevents import KafkaRecord, KafkaTextRecord
-from goalstream_runtime import watermarks
+from goalstream_contracts.cloudevents import TYPE_PREFIX, KafkaRecord, KafkaTextRecord
+from goalstream_runtime import kafka_clients, watermarks
 from goalstream_runtime.db import Connection, connect, lock_key
 from goalstream_runtime.kafka_admin import ensure_topics
 from goalstream_runtime.settings import RelaySettings
@@ -123,6 +124,11 @@ async def _produce(
     return future
 
 
+def _event_type(headers: list[list[str]]) -> str:
+    ce_type = next((v for k, v in headers if k == "ce_type"), "")
+    return ce_type.removeprefix(TYPE_PREFIX) or "unknown"
+
+
 class OutboxRelay:
     """Publishes the outbox; `published`, `republished` (records) and `broker_losses` count what it did."""
 
@@ -143,6 +149,7 @@ class OutboxRelay:
         self.check_interval, self.partitions = check_interval, partitions
         self.is_leader = False
         self.published = self.republished = self.broker_losses = 0
+        self.published_types: collections.Counter[str] = collections.Counter()  # by ce_type, prefix dropped
         self._wake = asyncio.Event()
 
     @classmethod
@@ -184,8 +191,8 @@ class OutboxRelay:
                 self.is_leader = False
                 await asyncio.sleep(self.poll_interval)
             stack.callback(setattr, self, "is_leader", False)
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=False, linger_ms=2, client_id=client_id
+            producer = kafka_clients.producer(
+                self.bootstrap, acks="all", enable_idempotence=False, linger_ms=2, client_id=client_id
             )
             stack.push_async_callback(producer.stop)
             await producer.start()
@@ -247,6 +254,7 @@ class OutboxRelay:
             lost = await watermarks.record(conn, acked)
             reset = await watermarks.reset(conn, lost) if lost else 0
         self.published += len(rows)
+        self.published_types.update(_event_type(r["headers"]) for r in rows)
         if lost:  # the broker started again since the last check: these records went to a new log
             self._lost(lost, reset)
         return len(rows)

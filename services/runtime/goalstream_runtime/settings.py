@@ -8,15 +8,21 @@ from pathlib import Path
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from goalstream_contracts.topics import ALL_TOPICS
+from goalstream_runtime import kafka_clients
 from goalstream_runtime.kafka_admin import ensure_topics
+from goalstream_runtime.kafka_security import KafkaSecuritySettings
 
 
-class InfraSettings(BaseSettings):
-    """Where the infrastructure is. Unset URLs mean: start the embedded servers."""
+class InfraSettings(KafkaSecuritySettings):
+    """Where the infrastructure is. Unset URLs mean: start the embedded servers.
+
+    The Kafka TLS and SASL settings (GOALSTREAM_KAFKA_SECURITY_PROTOCOL and the rest) are in
+    kafka_security.py; every Kafka client gets them through kafka_clients.py.
+    """
 
     model_config = SettingsConfigDict(env_prefix="GOALSTREAM_", extra="ignore")
 
@@ -33,9 +39,22 @@ class InfraSettings(BaseSettings):
     )
     topic_partitions: int = Field(default=3, ge=1, description="Partitions of each topic created at start-up.")
 
+    @model_validator(mode="after")
+    def _embedded_is_plaintext(self) -> InfraSettings:
+        # The embedded Tansu broker has no TLS or SASL: asking for them there is a mistake, not a downgrade.
+        if self.kafka_bootstrap is None and self.kafka_security_protocol != "PLAINTEXT":
+            raise ValueError(
+                f"GOALSTREAM_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs GOALSTREAM_KAFKA_BOOTSTRAP:"
+                " the embedded broker speaks PLAINTEXT only"
+            )
+        return self
 
-class ServiceSettings(BaseSettings):
-    """Settings shared by the three services; each service subclasses it with its own defaults."""
+
+class ServiceSettings(KafkaSecuritySettings):
+    """Settings shared by the three services; each service subclasses it with its own defaults.
+
+    With the Kafka TLS and SASL settings of KafkaSecuritySettings (kafka_security.py), checked at start-up.
+    """
 
     model_config = SettingsConfigDict(env_prefix="GOALSTREAM_", extra="ignore")
 
@@ -89,7 +108,7 @@ class RelaySettings(ServiceSettings):
 
 async def start_broker(broker: KafkaBroker, settings: ServiceSettings) -> None:
     """Create missing topics (brokers do not auto-create them reliably), then start consuming."""
-    await ensure_topics(settings.kafka_bootstrap, ALL_TOPICS, settings.topic_partitions)
+    await ensure_topics(settings.kafka_bootstrap, ALL_TOPICS, settings.topic_partitions, security=settings)
     # As KafkaBroker.start (FastStream 0.7, pinned in constraints.txt: check this on an upgrade), but every
     # subscriber joins its group at once: a subscriber's start waits for its group's partitions (aiokafka), a
     # few seconds each, and one after another they added up at every start. A subscriber that fails to start
@@ -107,8 +126,9 @@ def kafka_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
     Its telemetry middleware continues each record's `traceparent` in a consumer span (and puts
     the current one on what the broker publishes).
     """
-    return KafkaBroker(
+    return kafka_clients.broker(
         settings.kafka_bootstrap,
+        security=settings,
         client_id=f"goalstream-{service}{settings.instance_id}",
         logger=logging.getLogger("faststream"),
         middlewares=[KafkaTelemetryMiddleware(include_messages_counters=False)],

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 from aiokafka.errors import OffsetOutOfRangeError
 
+from goalstream_runtime import kafka_clients
 from goalstream_runtime.db import Connection
 
 Partition = tuple[str, int]
@@ -69,9 +69,9 @@ class BrokerProbe:
     """Asks the broker whether it still holds what it acknowledged. Never creates topics."""
 
     def __init__(self, bootstrap: str, client_id: str, fetch_timeout: float = 3.0) -> None:
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=client_id, request_timeout_ms=10_000)
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+        self._admin = kafka_clients.admin(bootstrap, client_id=client_id, request_timeout_ms=10_000)
+        self._consumer = kafka_clients.consumer(
+            bootstrap,
             client_id=client_id,
             group_id=None,
             enable_auto_commit=False,

@@ -35,12 +35,11 @@ def run_rebuild(settings: TrackingSettings) -> int:
 
 
 def main() -> None:
-    settings = TrackingSettings()  # required settings come from the environment
     if sys.argv[1:] == ["rebuild"]:
-        raise SystemExit(run_rebuild(settings))
+        raise SystemExit(run_rebuild(TrackingSettings()))  # required settings come from the environment
     if sys.argv[1:]:
         raise SystemExit("usage: python -m goalstream_tracking [rebuild]")
-    serve("tracking", settings, build_app)
+    serve("tracking", TrackingSettings, build_app)  # read inside serve, so a refused setting is logged as JSON
 
 
 if __name__ == "__main__":

@@ -166,11 +166,11 @@ async def test_slack_receives_a_breach_a_milestone_and_an_achievement_once_each(
         breach = by_header[f":red_circle: Anti-goal breached: {ANTI_TITLE}"]
         seen = slack_texts(breach)
         assert "*Value*\n0.8%" in seen and "*Threshold*\nabove 0.5%" in seen and "*Severity*\ncritical" in seen
-        assert f"<{BASE}/v1/goals/{anti}/progress|" in seen
+        assert f"<{BASE}/#goal={anti}|" in seen
         assert "Unsubscribe rate &lt;must&gt; stay low &amp; steady" in breach["blocks"][1]["text"]["text"]
 
         seen = slack_texts(by_header[":white_check_mark: Milestone hit: 400 email leads"])
-        assert "142 against milestone 1's target of 130" in seen and f"<{BASE}/v1/goals/{leads}/progress|" in seen
+        assert "142 against milestone 1's target of 130" in seen and f"<{BASE}/#goal={leads}|" in seen
 
         seen = slack_texts(by_header[":tada: Goal achieved: 400 email leads"])
         assert "400 against a target of 400" in seen and "*Progress*\n100%" in seen
@@ -231,9 +231,9 @@ async def test_email_alerts_arrive_once_each_with_subject_both_parts_and_a_stabl
         plain, html = (p.get_content() for p in breach.iter_parts())
         anti = events["AntiGoalBreached"].payload.subject()
         assert f"{ANTI_TITLE} is 0.8%, above its threshold of 0.5%." in plain
-        assert "Severity: critical" in plain and f"{BASE}/v1/goals/{anti}/progress" in plain
+        assert "Severity: critical" in plain and f"{BASE}/#goal={anti}" in plain
         assert "Unsubscribe rate &lt;must&gt; stay low &amp; steady" in html and "<must>" not in html
-        assert f'<a href="{BASE}/v1/goals/{anti}/progress">' in html
+        assert f'<a href="{BASE}/#goal={anti}">' in html
 
         assert by_type["MilestoneHit"]["Subject"] == "[goalstream] Milestone hit: 400 email leads"
         assert "142 against milestone 1's target of 130" in by_type["MilestoneHit"].get_body(("plain",)).get_content()

@@ -198,7 +198,10 @@ def parent_rollup(parent: Model, child: Model | None) -> dict[str, Any]:
 
 
 def normalised(d: GoalSet) -> GoalSet:
-    """DESIGN's defaults for an anti-goal: severity warning, recovery at the threshold."""
+    """DESIGN's defaults: a weighted_mean or worst parent without a metric or target gets target 1; an anti-goal
+    severity warning and recovery at the threshold."""
+    if d.kind == "hard" and d.metric is None and d.rollup in ("weighted_mean", "worst") and d.target is None:
+        return d.model_copy(update={"target": 1.0})
     if d.kind != "anti":
         return d
     recovery = d.threshold if d.recovery_threshold is None else d.recovery_threshold
@@ -206,7 +209,7 @@ def normalised(d: GoalSet) -> GoalSet:
 
 
 def valid(d: GoalSet) -> bool:
-    """DESIGN §2's rules for a goal definition, new or revised."""
+    """DESIGN §2's rules for a goal definition, new (give it `normalised`, its defaults) or revised."""
     if d.weight <= 0 or d.checkin_every == BAD_DURATION:
         return False
     anti_only = (d.comparator, d.threshold, d.recovery_threshold, d.window, d.severity, d.guards)

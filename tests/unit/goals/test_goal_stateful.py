@@ -130,9 +130,9 @@ class GoalMachine(RuleBasedStateMachine):
         try:
             events = decide_set(probe, self.now, TOL)
         except DomainError:
-            assert not valid(probe)
+            assert not valid(normalised(probe))
             return
-        assert valid(probe) and events[0] == normalised(probe)
+        assert valid(normalised(probe)) and events[0] == normalised(probe)
         check_events("probe", events, self.now)
 
     @rule(batch=st.lists(values, min_size=1, max_size=4))

@@ -96,7 +96,7 @@ def test_anti_goal_breach_on_slack_names_goal_what_happened_value_threshold_seve
     assert [b["type"] for b in message["blocks"]] == ["header", "section", "section", "context"]
     header = message["blocks"][0]["text"]
     assert header == {"type": "plain_text", "text": ":red_circle: Anti-goal breached: Unsubscribe rate", "emoji": True}
-    link = f"{BASE}/v1/goals/anti-1/progress"
+    link = f"{BASE}/#goal=anti-1"
     assert message["blocks"][1]["text"]["text"] == (
         f"*<{link}|Unsubscribe rate>* is 0.75%, above its threshold of 0.5%."
     )
@@ -107,7 +107,7 @@ def test_anti_goal_breach_on_slack_names_goal_what_happened_value_threshold_seve
         "*Severity*\ncritical",
         "*Breached at*\n2026-03-01 14:05 UTC",
     ]
-    assert f"<{link}|Goal progress>" in message["blocks"][3]["elements"][0]["text"]
+    assert f"<{link}|Goal on the dashboard>" in message["blocks"][3]["elements"][0]["text"]
     assert message["text"] == "Anti-goal breached: Unsubscribe rate is 0.75%, above its threshold of 0.5%."
     assert json.loads(slack_body(alert)) == message
 
@@ -134,7 +134,7 @@ def test_the_name_is_the_payloads_title_then_the_projections_then_the_id() -> No
     assert describe(breached(), GoalInfo(title="  "), BASE).name == "anti-1"
     rung = envelope(LadderRungUnlocked(ladder_id="l-1", rung_index=2, goal_id="r-2", unlocked_at=AT))
     unlocked = describe(rung, GoalInfo(title="25 posts"), BASE)
-    assert (unlocked.name, unlocked.link) == ("25 posts", f"{BASE}/v1/goals/r-2/progress")
+    assert (unlocked.name, unlocked.link) == ("25 posts", f"{BASE}/#goal=r-2")
 
 
 def test_slack_escapes_control_characters_and_links_quote_the_goal_id() -> None:
@@ -145,7 +145,7 @@ def test_slack_escapes_control_characters_and_links_quote_the_goal_id() -> None:
     # Everything but the plain-text header is mrkdwn, where a raw <!channel> would ping the channel.
     message["blocks"] = message["blocks"][1:]
     assert "<!channel>" not in texts(message) and "<b>" not in texts(message)
-    assert f"<{BASE}/v1/goals/a%2Fb%20c/progress|" in mrkdwn
+    assert f"<{BASE}/#goal=a%2Fb%20c|" in mrkdwn
     # The header is plain text: shown as written, never interpreted.
     assert header["type"] == "plain_text" and header["text"].endswith("Churn <b> & <!channel>")
 
@@ -167,10 +167,10 @@ def test_email_subject_text_and_escaped_html() -> None:
     content = email_message(describe(breached(), GoalInfo(title="Churn <script>alert(1)</script> &\nco"), BASE))
     assert content.subject == "[goalstream] Anti-goal breached: Churn <script>alert(1)</script> & co"
     assert "Churn <script>alert(1)</script> & co is 0.75, above its threshold of 0.5." in content.text
-    assert "Severity: critical" in content.text and f"Goal progress: {BASE}/v1/goals/anti-1/progress" in content.text
+    assert "Severity: critical" in content.text and f"Goal on the dashboard: {BASE}/#goal=anti-1" in content.text
     assert "<script>" not in content.html
     assert "Churn &lt;script&gt;alert(1)&lt;/script&gt; &amp;" in content.html
-    assert f'<a href="{BASE}/v1/goals/anti-1/progress">Goal progress</a>' in content.html
+    assert f'<a href="{BASE}/#goal=anti-1">Goal on the dashboard</a>' in content.html
     headers = dict(content.headers)
     assert headers["X-Goalstream-Event-Type"] == "AntiGoalBreached"
     assert headers["X-Goalstream-Severity"] == "critical" and headers["Auto-Submitted"] == "auto-generated"

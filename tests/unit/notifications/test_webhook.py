@@ -73,6 +73,7 @@ def test_body_carries_type_ids_subject_time_and_payload() -> None:
         "event_id": str(envelope.event_id),
         "org_id": "org-1",
         "subject": "g-1",
+        "title": None,
         "occurred_at": at.isoformat(),
         "data": payload.model_dump(mode="json"),
     }

@@ -64,7 +64,12 @@ def _errors() -> Iterator[None]:
         raise ApiError(404, "not_found", f"key {exc} not found", "key_id") from exc
 
 
-@operator_router.post("/organisations", status_code=201, response_model=OrganisationCreatedView)
+@operator_router.post(
+    "/organisations",
+    status_code=201,
+    response_model=OrganisationCreatedView,
+    responses={409: {"description": "`organisation_exists`: an organisation has this `org_id` already"}},
+)
 async def create_organisation(body: OrganisationIn, service: Service) -> OrganisationCreatedView:
     with _errors():
         org, key = await identity.create_organisation(service, body.org_id, body.name, body.scopes)

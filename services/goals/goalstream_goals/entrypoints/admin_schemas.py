@@ -23,14 +23,16 @@ class KeyIn(Strict):
 
 class OrganisationIn(Strict):
     org_id: str = Field(pattern=ORG_ID_PATTERN, examples=["acme"], description="letters, digits, . _ -; at most 100")
-    name: str = Field(min_length=1, max_length=200, examples=["Acme Corporation"])
+    name: str = Field(
+        min_length=1, max_length=200, examples=["Acme Corporation"], description="the organisation's name, for people"
+    )
     scopes: Scopes = Field(default=["read", "write", "admin"], description="scopes of the organisation's first key")
 
 
 class OrganisationView(BaseModel):
-    org_id: str
-    name: str
-    created_at: AwareDatetime
+    org_id: str = Field(description="the organisation's id")
+    name: str = Field(description="its name")
+    created_at: AwareDatetime = Field(description="when it was created")
 
     @classmethod
     def of(cls, org: OrganisationInfo) -> OrganisationView:
@@ -38,19 +40,19 @@ class OrganisationView(BaseModel):
 
 
 class OrganisationPage(BaseModel):
-    items: list[OrganisationView]
+    items: list[OrganisationView] = Field(description="organisations by id")
     next_after: str | None = Field(description="pass as `after` for the next page; null on the last page")
 
 
 class KeyView(BaseModel):
     """A key as listed: never the key nor its hash."""
 
-    key_id: str
-    org_id: str
+    key_id: str = Field(description="the key's id (not the key)")
+    org_id: str = Field(description="the organisation it belongs to")
     prefix: str = Field(description="the key's first characters, to recognise it")
-    scopes: list[str]
-    created_at: AwareDatetime
-    revoked_at: AwareDatetime | None
+    scopes: list[str] = Field(description="what the key may do: read, write, admin")
+    created_at: AwareDatetime = Field(description="when it was issued")
+    revoked_at: AwareDatetime | None = Field(description="when it was revoked; null while it works")
 
     @classmethod
     def of(cls, k: KeyInfo) -> KeyView:
@@ -73,5 +75,5 @@ class IssuedKeyView(KeyView):
 
 
 class OrganisationCreatedView(BaseModel):
-    organisation: OrganisationView
-    key: IssuedKeyView
+    organisation: OrganisationView = Field(description="the organisation created")
+    key: IssuedKeyView = Field(description="its first API key")

@@ -26,11 +26,11 @@ class CreatedGoal(BaseModel):
     """A compact view of one created goal; `GET /v1/goals/{goal_id}` gives the whole of it."""
 
     index: int = Field(description="the item's position in the request")
-    ref: str | None
-    goal_id: str
+    ref: str | None = Field(description="the item's `ref`, if it had one")
+    goal_id: str = Field(description="the goal's id")
     version: int = Field(description="send it back in If-Match to revise")
     parent_id: str | None = Field(description="its parent: named by parent_id, or the goal its parent_ref made")
-    status: GoalStatus | None
+    status: GoalStatus | None = Field(description="its first status")
 
 
 class GoalBatchCreated(BaseModel):

@@ -88,7 +88,12 @@ def _goal_response(record: GoalRecord, response: Response) -> GoalView:
     return GoalView.of(record)
 
 
-@router.post("/goals", status_code=201, response_model=GoalView)
+@router.post(
+    "/goals",
+    status_code=201,
+    response_model=GoalView,
+    responses={404: {"description": "`parent_id` or `guards` names no goal of the organisation"}},
+)
 async def create_goal(
     body: GoalCreate,
     caller: Writer,
@@ -130,6 +135,12 @@ async def revise_goal(
     return _goal_response(record, response)
 
 
+ARCHIVE_IF_MATCH = (
+    "optional: archive only if the goal is at this version (its ETag), else 409 `version_conflict`; "
+    "a goal archived already answers 200 whatever the version, so a retried DELETE is safe"
+)
+
+
 @router.delete("/goals/{goal_id}", response_model=GoalView)
 async def archive_goal(
     goal_id: str,
@@ -137,7 +148,7 @@ async def archive_goal(
     service: Service,
     correlation: Correlation,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: Annotated[str | None, Header(description=ARCHIVE_IF_MATCH)] = None,
     reason: Text | None = None,  # shown by `goalstream tail`: no control characters
 ) -> GoalView:
     with _errors():
@@ -145,7 +156,12 @@ async def archive_goal(
     return _goal_response(record, response)
 
 
-@router.post("/goals/{goal_id}/plan", status_code=201, response_model=PlanView)
+@router.post(
+    "/goals/{goal_id}/plan",
+    status_code=201,
+    response_model=PlanView,
+    responses={409: {"description": "`archived`: the goal is archived"}},
+)
 async def plan_goal(goal_id: str, body: PlanIn, caller: Writer, service: Service, correlation: Correlation) -> PlanView:
     checkpoints = [(c.due, c.target) for c in body.checkpoints or []]
     with _errors():
@@ -196,7 +212,7 @@ async def record_measurements(
         raise ApiError(503, "busy", message, headers={"Retry-After": "1"}) from exc
     answer = BatchAccepted.of(result)
     counts = {"accepted": answer.accepted, "duplicate": answer.duplicate, "rejected": answer.rejected}
-    metrics.count_measurements("http", counts, answer.unmatched)
+    metrics.count_measurements("http", counts, answer.unmatched, result.rejections())
     return answer
 
 

@@ -49,15 +49,22 @@ def subscribe_measurements(broker: KafkaBroker, service: GoalsService, group_pre
 async def _by_org(service: GoalsService, items: list[Item]) -> None:
     """Record the poll's measurements, one transaction per organisation; anything else is refused."""
     by_org: dict[str, list[Item]] = {}
+    # Refused at decoding (not our contract): counted now, as a poll applied again alone skips them.
+    invalid = sum(1 for item in items if item.envelope is None)
+    metrics.count_measurements("topic", {"rejected": invalid}, 0, {"invalid": invalid})
+    wrong = 0
     for item in items:
         if item.envelope is None:
             continue
         if not isinstance(item.envelope.payload, MeasurementSubmitted):
             item.reject(f"{item.envelope.event_type} does not belong on {MEASUREMENTS}")
+            wrong += 1
             continue
         by_org.setdefault(item.envelope.org_id, []).append(item)
     for org_id, org_items in by_org.items():
         await _record(service, org_id, org_items)
+    # Counted once the poll is recorded: a poll that fails is applied again one record at a time.
+    metrics.count_measurements("topic", {"rejected": wrong}, 0, {"wrong_type": wrong})
 
 
 async def _record(service: GoalsService, org_id: str, items: list[Item]) -> None:
@@ -69,7 +76,7 @@ async def _record(service: GoalsService, org_id: str, items: list[Item]) -> None
         origins.append(Origin(envelope.event_id, envelope.correlation_id, item.context))
     result = await record_measurements(service, org_id, batch, uuid.uuid4(), origins=origins)
     counts = {status: result.count(status) for status in ("accepted", "duplicate", "rejected")}
-    metrics.count_measurements("topic", counts, result.unmatched)
+    metrics.count_measurements("topic", counts, result.unmatched, result.rejections())
     for item, outcome in zip(items, result.outcomes, strict=True):
         if outcome.status == "rejected":
             item.reject(outcome.reason or "rejected")

@@ -39,37 +39,57 @@ class Strict(BaseModel):
 
 
 class MetricIn(Strict):
-    key: Text = Field(min_length=1, max_length=200, examples=["crm.leads.qualified"])
-    aggregation: Aggregation = "latest"
+    key: Text = Field(
+        min_length=1,
+        max_length=200,
+        examples=["crm.leads.qualified"],
+        description="the metric's key, as measurements name it",
+    )
+    aggregation: Aggregation = Field(
+        default="latest", description="how the metric's values make the goal's current value (default `latest`)"
+    )
 
 
 class GoalFields(Strict):
     """Fields a goal is defined by; on PATCH, the ones sent are changed (null clears an optional one)."""
 
-    title: Text | None = Field(default=None, min_length=1, max_length=200)
-    owner: Text | None = Field(default=None, max_length=200)
-    level: Level | None = None
-    parent_id: Text | None = Field(default=None, max_length=100)
-    weight: StrictNumber | None = Field(default=None, gt=0)
+    title: Text | None = Field(default=None, min_length=1, max_length=200, description="what the goal is, for people")
+    owner: Text | None = Field(
+        default=None, max_length=200, description="who answers for it (a person or team, free text)"
+    )
+    level: Level | None = Field(default=None, description="where it sits in the organisation")
+    parent_id: Text | None = Field(
+        default=None, max_length=100, description="the goal it rolls up into (cascading goals); null for a root"
+    )
+    weight: StrictNumber | None = Field(
+        default=None, gt=0, description="its weight in its parent's weighted rollup (default 1)"
+    )
     rollup: Rollup | None = Field(default=None, description="how a parent combines its children")
-    metric: MetricIn | None = None
-    unit: Text | None = Field(default=None, max_length=50)
-    baseline: StrictNumber | None = None
-    target: StrictNumber | None = None
-    start_at: Time | None = None
-    deadline: Time | None = None
+    metric: MetricIn | None = Field(
+        default=None, description="the metric that measures it; none for a parent that only rolls up its children"
+    )
+    unit: Text | None = Field(default=None, max_length=50, description="the unit of its values, for display")
+    baseline: StrictNumber | None = Field(default=None, description="the value progress counts from (default 0)")
+    target: StrictNumber | None = Field(
+        default=None,
+        description="the value to reach (a hard goal needs one; a weighted_mean or worst parent may leave it out)",
+    )
+    start_at: Time | None = Field(default=None, description="when the goal starts counting")
+    deadline: Time | None = Field(default=None, description="when the target must be reached")
     checkin_every: Duration | None = Field(default=None, max_length=50, description="ISO-8601 duration, e.g. P7D")
     comparator: Comparator | None = Field(default=None, description="anti-goal: breached above or below")
-    threshold: StrictNumber | None = None
+    threshold: StrictNumber | None = Field(default=None, description="anti-goal: the value a breach begins past")
     recovery_threshold: StrictNumber | None = Field(default=None, description="anti-goal hysteresis; default threshold")
     window: Duration | None = Field(default=None, max_length=50, description="anti-goal: ISO-8601 duration to average")
-    severity: Severity | None = None
+    severity: Severity | None = Field(default=None, description="anti-goal: how bad a breach is")
     guards: Text | None = Field(default=None, max_length=100, description="id of the hard goal an anti-goal protects")
 
 
 class GoalCreate(GoalFields):
-    kind: Literal["hard", "anti"] = "hard"
-    title: Text = Field(min_length=1, max_length=200)
+    kind: Literal["hard", "anti"] = Field(
+        default="hard", description="`hard`: a target to reach; `anti`: a threshold not to cross"
+    )
+    title: Text = Field(min_length=1, max_length=200, description="what the goal is, for people")
     start_at: Time | None = Field(default=None, description="default: now")
 
 
@@ -91,47 +111,59 @@ class GoalBatch(Strict):
 
 
 class CheckpointIn(Strict):
-    due: Time
-    target: StrictNumber
+    due: Time = Field(description="when the checkpoint falls due")
+    target: StrictNumber = Field(description="the value to reach by `due`")
 
 
 class PlanIn(Strict):
     milestones: StrictInt | None = Field(default=None, ge=1, le=366, description="n equal steps back from the deadline")
-    checkpoints: list[CheckpointIn] | None = Field(default=None, min_length=1, max_length=366)
+    checkpoints: list[CheckpointIn] | None = Field(
+        default=None, min_length=1, max_length=366, description="explicit checkpoints instead of `milestones`"
+    )
 
 
 class RungIn(Strict):
     kind: RungKind = Field(default="hard", exclude=True, description="a rung is a hard goal")
-    title: Text = Field(min_length=1, max_length=200)
-    owner: Text | None = Field(default=None, max_length=200)
-    metric: MetricIn
-    unit: Text | None = Field(default=None, max_length=50)
-    baseline: StrictNumber | None = None
-    target: StrictNumber
+    title: Text = Field(min_length=1, max_length=200, description="what the rung is, for people")
+    owner: Text | None = Field(default=None, max_length=200, description="who answers for it (free text)")
+    metric: MetricIn = Field(description="the metric that measures it")
+    unit: Text | None = Field(default=None, max_length=50, description="the unit of its values, for display")
+    baseline: StrictNumber | None = Field(default=None, description="the value progress counts from (default 0)")
+    target: StrictNumber = Field(description="the value to reach")
     start_at: Time | None = Field(default=None, description="first rung only; default now")
-    deadline: Time
-    checkin_every: Duration | None = Field(default=None, max_length=50)
+    deadline: Time = Field(description="when the target must be reached; after the previous rung's")
+    checkin_every: Duration | None = Field(
+        default=None, max_length=50, description="ISO-8601 duration between expected check-ins, e.g. P7D"
+    )
 
 
 class LadderIn(Strict):
-    title: Text = Field(min_length=1, max_length=200)
-    owner: Text | None = Field(default=None, max_length=200)
-    rungs: list[RungIn] = Field(min_length=1, max_length=50)
+    title: Text = Field(min_length=1, max_length=200, description="what the ladder is, for people")
+    owner: Text | None = Field(default=None, max_length=200, description="who answers for it (free text)")
+    rungs: list[RungIn] = Field(
+        min_length=1,
+        max_length=50,
+        description="the rungs from the first to the top; each unlocks when the one before is achieved",
+    )
 
 
 class MeasurementIn(Strict):
     id: Text | None = Field(default=None, min_length=1, max_length=200, description="idempotency key")
-    metric: Text = Field(min_length=1, max_length=200)
-    value: StrictNumber
-    observed_at: Time
-    source: Text | None = Field(default=None, max_length=200)
+    metric: Text = Field(min_length=1, max_length=200, description="the metric's key")
+    value: StrictNumber = Field(description="the measured value")
+    observed_at: Time = Field(description="when the value was true (ISO-8601 with zone)")
+    source: Text | None = Field(
+        default=None, max_length=200, description="where it came from (free text, shown with the number)"
+    )
     goal_id: Text | None = Field(default=None, max_length=100, description="only this goal: a manual check-in")
-    comment: Text | None = Field(default=None, max_length=2000)
-    confidence: StrictNumber | None = Field(default=None, ge=0, le=1)
+    comment: Text | None = Field(default=None, max_length=2000, description="a check-in's comment")
+    confidence: StrictNumber | None = Field(default=None, ge=0, le=1, description="how sure the sender is, from 0 to 1")
 
 
 class MeasurementBatch(Strict):
-    measurements: list[MeasurementIn] = Field(min_length=1, max_length=MAX_BATCH)
+    measurements: list[MeasurementIn] = Field(
+        min_length=1, max_length=MAX_BATCH, description="1 to 10,000 measurements, applied in one transaction"
+    )
 
 
 def to_measurement(m: MeasurementIn | MeasurementSubmitted, default_id: str) -> Measurement:

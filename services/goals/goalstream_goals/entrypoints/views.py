@@ -17,22 +17,28 @@ from goalstream_rules.ladder import RungState, rung_shown_progress, rung_state
 
 
 class GoalView(BaseModel):
-    id: str
-    kind: str
-    title: str
+    id: str = Field(description="the goal's id")
+    kind: str = Field(description="`hard` or `anti`")
+    title: str = Field(description="what the goal is, for people")
     version: int = Field(description="send it back in If-Match to revise")
-    status: GoalStatus | None
-    current_value: float | None
+    status: GoalStatus | None = Field(
+        description="its status band (on_track, at_risk, off_track, achieved, missed); null when it has none"
+    )
+    current_value: float | None = Field(
+        description="its value from its metric, or a `sum` parent's children's total; null: nothing measured yet"
+    )
     progress: float | None = Field(description="raw progress (may exceed 1); a parent's is its rollup")
-    achieved: bool
-    missed: bool
-    archived: bool
+    achieved: bool = Field(description="the target was reached")
+    missed: bool = Field(description="the deadline passed short of the target")
+    archived: bool = Field(description="archived (DELETE); an archived goal changes no more")
     active: bool = Field(description="false when archived or a ladder rung not yet unlocked")
     breached: bool | None = Field(description="an anti-goal's open breach")
-    milestones: list[Milestone]
-    milestones_hit: list[int]
-    milestones_missed: list[int]
-    definition: dict[str, Any]
+    milestones: list[Milestone] = Field(description="its backward plan (POST /v1/goals/{goal_id}/plan), oldest first")
+    milestones_hit: list[int] = Field(description="indexes of the milestones reached by their due time")
+    milestones_missed: list[int] = Field(description="indexes of the milestones not reached by their due time")
+    definition: dict[str, Any] = Field(
+        description="the goal as defined (its GoalSet and revisions), fields left unset omitted"
+    )
 
     @classmethod
     def of(cls, record: GoalRecord) -> GoalView:
@@ -44,7 +50,8 @@ class GoalView(BaseModel):
             version=goal.version,
             status=goal.status,
             current_value=record.current,
-            progress=record.progress,
+            # A hard goal with no value yet has made no progress: 0, as tracking shows it; only an anti-goal has none.
+            progress=0.0 if record.progress is None and d.kind == "hard" else record.progress,
             achieved=goal.achieved,
             missed=goal.missed,
             archived=goal.archived,
@@ -58,27 +65,27 @@ class GoalView(BaseModel):
 
 
 class PlanView(BaseModel):
-    goal_id: str
-    version: int
-    milestones: list[Milestone]
+    goal_id: str = Field(description="the goal's id")
+    version: int = Field(description="the goal's version after the plan; send it in If-Match to revise")
+    milestones: list[Milestone] = Field(description="the plan's milestones, oldest first")
 
 
 class RungView(BaseModel):
-    index: int
-    goal_id: str
-    title: str
-    state: RungState
-    progress: float | None
+    index: int = Field(description="1-based position from the bottom rung")
+    goal_id: str = Field(description="the rung's goal id")
+    title: str = Field(description="what the rung is, for people")
+    state: RungState = Field(description="locked, active, achieved, missed or archived")
+    progress: float | None = Field(description="the rung's progress; null while locked")
 
 
 class LadderView(BaseModel):
-    id: str
-    title: str
-    owner: str | None
-    version: int
+    id: str = Field(description="the ladder's id")
+    title: str = Field(description="what the ladder is, for people")
+    owner: str | None = Field(description="who answers for it")
+    version: int = Field(description="the ladder's stream version")
     current_rung: int | None = Field(description="index of the active rung; null once the top rung is achieved")
     progress: float = Field(description="(achieved rungs + clamped progress of the current rung) / rungs")
-    rungs: list[RungView]
+    rungs: list[RungView] = Field(description="its rungs from the bottom")
 
     @classmethod
     def of(cls, record: LadderRecord) -> LadderView:
@@ -107,19 +114,21 @@ class LadderView(BaseModel):
 
 
 class MeasurementResult(BaseModel):
-    index: int
-    id: str
-    status: Literal["accepted", "duplicate", "rejected"]
+    index: int = Field(description="the measurement's position in the request")
+    id: str = Field(description="its id: the one sent, or one given to it")
+    status: Literal["accepted", "duplicate", "rejected"] = Field(
+        description="accepted, duplicate (its id was seen before) or rejected (`reason` says why)"
+    )
     goals: int = Field(description="how many goals this measurement moved")
-    reason: str | None = None
+    reason: str | None = Field(default=None, description="why it was rejected")
 
 
 class BatchAccepted(BaseModel):
     accepted: int = Field(description="new measurements, kept in their metric's series (unmatched ones too)")
-    duplicate: int
-    rejected: int
+    duplicate: int = Field(description="measurements whose id was seen before: no effect")
+    rejected: int = Field(description="measurements that could not apply (`results` says why)")
     unmatched: int = Field(description="of the accepted, those no active goal used yet: kept for goals to come")
-    results: list[MeasurementResult]
+    results: list[MeasurementResult] = Field(description="one per measurement, in the order of the request")
 
     @classmethod
     def of(cls, result: BatchResult) -> BatchAccepted:
@@ -136,9 +145,9 @@ class BatchAccepted(BaseModel):
 
 
 class MetricView(BaseModel):
-    key: str
+    key: str = Field(description="the metric's key")
     last_value: float | None = Field(description="the value with the newest observed_at; null: nothing measured yet")
-    last_observed_at: AwareDatetime | None
+    last_observed_at: AwareDatetime | None = Field(description="when the last value was true")
     last_recorded_at: AwareDatetime | None = Field(description="when goals accepted the last value")
     count: int = Field(description="measurements kept for this metric")
     goals: list[str] = Field(description="ids of the active goals bound to it")
@@ -149,19 +158,19 @@ class MetricView(BaseModel):
 
 
 class MetricPage(BaseModel):
-    items: list[MetricView]
+    items: list[MetricView] = Field(description="metrics by key")
     next_after: str | None = Field(description="pass as `after` for the next page; null on the last page")
 
 
 class EventView(BaseModel):
-    event_id: str
-    type: str
-    schema_version: int
-    stream_version: int
-    occurred_at: AwareDatetime
-    correlation_id: str
-    causation_id: str | None
-    payload: dict[str, Any]
+    event_id: str = Field(description="the event's id (CloudEvents `id`)")
+    type: str = Field(description="the event type, e.g. GoalSet")
+    schema_version: int = Field(description="the version of the event type's schema")
+    stream_version: int = Field(description="the position of the event in its stream, from 1")
+    occurred_at: AwareDatetime = Field(description="when it happened")
+    correlation_id: str = Field(description="the request or message that led to it")
+    causation_id: str | None = Field(description="the event that caused it, if one did")
+    payload: dict[str, Any] = Field(description="the event's data, as on its topic (docs/events/)")
 
     @classmethod
     def of(cls, e: Envelope[Payload]) -> EventView:

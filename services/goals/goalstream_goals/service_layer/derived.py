@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from goalstream_goals.adapters.goal_list import Listed
 from goalstream_goals.adapters.nodes import Node
 from goalstream_goals.domain.goal import Goal
 from goalstream_goals.domain.timing import next_due
@@ -32,6 +33,9 @@ async def refresh(
     if before is None or (before.definition.metric, before.active) != (d.metric, goal.active):
         # bound (or unbound) when the session flushes: one statement for all its goals
         pending.metrics[d.goal_id] = (d.metric.key if d.metric is not None else None, goal.active)
+    listed = Listed.of(goal)
+    if before is None or Listed.of(before) != listed:  # what GET /v1/goals filters on: no measurement changes it
+        pending.listed[d.goal_id] = listed
     marks: list[str] = []
     old = await tree.get(d.goal_id)
     if d.metric is not None:

@@ -129,7 +129,9 @@ class GoalsService:
     ) -> GoalRecord:
         async with self.session(org_id, correlation_id) as s:
             goal = await s.goal(goal_id)
-            if expected_version is not None and goal.version != expected_version:
+            # A stale If-Match refuses the archive, unless the goal is archived already: the change it asks for
+            # has succeeded (a retried DELETE whose answer was lost), so it answers as an archive (RFC 9110 §13.1.1).
+            if expected_version is not None and expected_version != goal.version and not goal.archived:
                 raise ConcurrencyError(goal_id, expected_version, goal.version)
             await s.commit(goal, decide_archive(goal, reason))
         return await self.get_goal(org_id, goal_id)
@@ -172,9 +174,14 @@ class GoalsService:
 
 
 async def _record(s: Session, goal: Goal, replayed: bool = False) -> GoalRecord:
+    node = None if goal.definition.metric is not None else await nodes.get(s.conn, s.org_id, goal.goal_id)
+    return record_of(goal, node, replayed)
+
+
+def record_of(goal: Goal, node: nodes.Node | None, replayed: bool = False) -> GoalRecord:
+    """The numbers a goal shows: a measured goal's own, a rolled-up goal's from its tree row (`node`)."""
     if goal.definition.metric is not None:
         return GoalRecord(goal, goal.current, goal.raw_progress, replayed)
-    node = await nodes.get(s.conn, s.org_id, goal.goal_id)
     return GoalRecord(goal, node.current if node else None, node.progress if node else None, replayed)
 
 

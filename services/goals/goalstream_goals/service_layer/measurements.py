@@ -19,6 +19,8 @@ from goalstream_goals.service_layer.goals import ConcurrencyError, GoalsService
 from goalstream_goals.service_layer.unit_of_work import Session
 
 Outcome = Literal["accepted", "duplicate", "rejected"]
+# Why a measurement is rejected, a metric label (goalstream_runtime.metrics.REJECTIONS): bounded, unlike `reason`.
+Rejection = Literal["unknown_goal", "metric_mismatch"]
 
 
 @dataclass
@@ -28,6 +30,7 @@ class MeasurementOutcome:
     status: Outcome
     goals: int = 0
     reason: str | None = None
+    rejected_as: Rejection | None = None
 
 
 @dataclass
@@ -36,6 +39,11 @@ class BatchResult:
 
     def count(self, status: Outcome) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
+
+    def rejections(self) -> dict[str, int]:
+        """Rejected measurements by kind."""
+        kinds = [o.rejected_as for o in self.outcomes if o.status == "rejected" and o.rejected_as is not None]
+        return {kind: kinds.count(kind) for kind in set(kinds)}
 
     @property
     def unmatched(self) -> int:
@@ -100,9 +108,10 @@ async def _record_once(
         for index, (goal_id, m) in enumerate(batch):
             outcome = MeasurementOutcome(index=index, measurement_id=m.measurement_id, status="accepted")
             result.outcomes.append(outcome)
-            targets, reason = bindings.targets(m.metric, goal_id)
-            if reason is not None:
-                outcome.status, outcome.reason = "rejected", reason
+            targets, refusal = bindings.targets(m.metric, goal_id)
+            if refusal is not None:
+                outcome.status = "rejected"
+                outcome.rejected_as, outcome.reason = refusal
                 continue
             if m.measurement_id in known:  # seen before, or earlier in this batch
                 outcome.status = "duplicate"
@@ -136,15 +145,15 @@ class Bindings:
     metric_of: dict[str, str]  # goal id -> its metric
     goals_of: dict[str, list[str]]  # metric -> its goals, by id
 
-    def targets(self, metric: str, goal_id: str | None) -> tuple[list[str], str | None]:
-        """The active goals a measurement reaches, or the reason it is rejected."""
+    def targets(self, metric: str, goal_id: str | None) -> tuple[list[str], tuple[Rejection, str] | None]:
+        """The active goals a measurement reaches, or why it is rejected (its kind and the reason)."""
         if goal_id is None:
             return self.goals_of.get(metric, []), None
         key = self.metric_of.get(goal_id)
         if key is None:
-            return [], f"goal {goal_id} is not an active goal with a metric in this organisation"
+            return [], ("unknown_goal", f"goal {goal_id} is not an active goal with a metric in this organisation")
         if key != metric:
-            return [], f"goal {goal_id} is bound to metric {key}, not {metric}"
+            return [], ("metric_mismatch", f"goal {goal_id} is bound to metric {key}, not {metric}")
         return [goal_id], None
 
     def with_goals(self, started: dict[str, Goal]) -> Bindings:

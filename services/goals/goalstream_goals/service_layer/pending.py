@@ -13,8 +13,9 @@ from datetime import datetime
 
 from goalstream_contracts.base import Payload
 from goalstream_contracts.envelope import Envelope
-from goalstream_goals.adapters import event_store, goal_metrics, nodes, schedule, snapshots, tree_versions
+from goalstream_goals.adapters import event_store, goal_list, goal_metrics, nodes, schedule, snapshots, tree_versions
 from goalstream_goals.adapters.event_store import ConcurrencyError
+from goalstream_goals.adapters.goal_list import Listed
 from goalstream_goals.adapters.nodes import Node
 from goalstream_goals.domain.goal import Goal
 from goalstream_runtime.db import Connection
@@ -31,6 +32,7 @@ class PendingWrites:
     due: dict[str, datetime | None] = field(default_factory=dict)
     metrics: dict[str, tuple[str | None, bool]] = field(default_factory=dict)  # goal -> (metric or None, active)
     snapshots: dict[str, Goal] = field(default_factory=dict)  # goal -> its state to snapshot
+    listed: dict[str, Listed] = field(default_factory=dict)  # goal -> its changed `goal_list` row
     flushed_events: bool = False  # the organisation's lock is held and the relay notified
     tree_writes: list[tuple[int, list[Node]]] = field(default_factory=list)  # (tree version, rows), as flushed
 
@@ -69,6 +71,7 @@ class PendingWrites:
         await schedule.set_due_many(conn, org_id, self.due)
         await goal_metrics.bind_many(conn, org_id, self.metrics)
         await snapshots.write_many(conn, org_id, list(self.snapshots.values()))
+        await goal_list.save_many(conn, org_id, list(self.listed.values()))
         self.envelopes, self.traces, self.nodes, self.due = [], [], {}, {}
-        self.metrics, self.snapshots = {}, {}
+        self.metrics, self.snapshots, self.listed = {}, {}, {}
         self.base_versions, self.versions = {}, {}

@@ -160,17 +160,26 @@ def _humanize(event_type: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _link(public_base_url: str | None, payload: Payload) -> tuple[str | None, str]:
+def dashboard_link(public_base_url: str | None, goal_id: str | None) -> str | None:
+    """The dashboard (tracking's `/`) opened at a goal: `<base>/#goal=<id>`. A fragment, so a browser opens it as a
+    page (the JSON routes need a key it cannot send) and the id never reaches a server log."""
     if not public_base_url:
-        return None, ""
-    base = public_base_url.rstrip("/")
+        return None
+    base = public_base_url.rstrip("/") + "/"
+    return base if goal_id is None else f"{base}#goal={quote(goal_id, safe='')}"
+
+
+def _link(public_base_url: str | None, payload: Payload) -> tuple[str | None, str]:
     goal_id = event_goal_id(payload)
-    if goal_id is not None:
-        return f"{base}/v1/goals/{quote(goal_id, safe='')}/progress", "Goal progress"
-    ladder_id: str | None = getattr(payload, "ladder_id", None)
-    if ladder_id is not None:
-        return f"{base}/v1/ladders/{quote(ladder_id, safe='')}/progress", "Ladder progress"
-    return base, "Dashboard"
+    link = dashboard_link(public_base_url, goal_id)
+    return link, ("" if link is None else "Dashboard" if goal_id is None else "Goal on the dashboard")
+
+
+def title_of(payload: Payload, goal: GoalInfo | None) -> str | None:
+    """The title of what the event is about, on one line: the payload's own, else the projection's, else None."""
+    title: str | None = None if isinstance(payload, LadderRungUnlocked) else getattr(payload, "title", None)
+    title = title or (goal.title if goal else None)  # a rung unlock has no title field: the projection's
+    return one_line(title) if title and title.strip() else None
 
 
 def _name(payload: Payload, goal: GoalInfo | None) -> tuple[str, str]:
@@ -178,11 +187,7 @@ def _name(payload: Payload, goal: GoalInfo | None) -> tuple[str, str]:
     subject_id = payload.subject()
     if isinstance(payload, LadderRungUnlocked):
         subject_id = payload.goal_id  # the alert is about the rung's goal
-    title: str | None = getattr(payload, "title", None)
-    if isinstance(payload, LadderRungUnlocked):
-        title = None  # no title field; fall back to the projection
-    title = title or (goal.title if goal else None)
-    return (one_line(title) if title and title.strip() else subject_id), subject_id
+    return title_of(payload, goal) or subject_id, subject_id
 
 
 def _what(payload: Payload, name: str, unit: str | None) -> tuple[str, list[tuple[str, str]]]:

@@ -76,7 +76,11 @@ async def delete_subscription(subscription_id: str, caller: Writer, service: Ser
     return Response(status_code=204)
 
 
-@router.post("/subscriptions/{subscription_id}/rotate-secret", response_model=SecretRotated)
+@router.post(
+    "/subscriptions/{subscription_id}/rotate-secret",
+    response_model=SecretRotated,
+    responses={409: {"description": "`not_a_webhook` (no secret to rotate) or `subscription_disabled`"}},
+)
 async def rotate_secret(subscription_id: str, caller: Writer, service: Service, response: Response) -> SecretRotated:
     """A new whsec_ secret, shown only here; the previous one keeps signing until previous_secret_expires_at."""
     try:
@@ -101,7 +105,12 @@ async def list_deliveries(
     return [DeliveryView.of(d) for d in found]
 
 
-@router.post("/deliveries/{delivery_id}/retry", status_code=202, response_model=DeliveryView)
+@router.post(
+    "/deliveries/{delivery_id}/retry",
+    status_code=202,
+    response_model=DeliveryView,
+    responses={409: {"description": "`not_dead` (only a dead delivery is retried) or `subscription_disabled`"}},
+)
 async def retry_delivery(delivery_id: str, caller: Writer, service: Service) -> DeliveryView:
     try:
         delivery = await service.retry_delivery(caller.org_id, _id(delivery_id, "delivery"))

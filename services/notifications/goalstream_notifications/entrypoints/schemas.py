@@ -70,16 +70,16 @@ def _loopback(host: str) -> bool:
 
 
 class SubscriptionView(BaseModel):
-    id: str
-    channel: Channel
-    target: str
-    event_types: list[str]
-    root_goal_id: str | None
-    min_severity: Severity | None
-    status: Literal["enabled", "disabled"]
-    created_at: datetime
-    disabled_at: datetime | None
-    disabled_reason: str | None
+    id: str = Field(description="the subscription's id")
+    channel: Channel = Field(description="webhook, slack or email")
+    target: str = Field(description="where deliveries go: the webhook or Slack URL, or the email address")
+    event_types: list[str] = Field(description="the goal event types delivered (all when empty)")
+    root_goal_id: str | None = Field(description="only events of this goal's subtree; null: every goal")
+    min_severity: Severity | None = Field(description="only events with at least this severity; null: any")
+    status: Literal["enabled", "disabled"] = Field(description="enabled, or disabled (no more deliveries)")
+    created_at: datetime = Field(description="when it was created")
+    disabled_at: datetime | None = Field(description="when it was disabled; null while enabled")
+    disabled_reason: str | None = Field(description="why it was disabled")
     secret_rotated_at: datetime | None = Field(default=None, description="when the secret was last rotated")
     previous_secret_expires_at: datetime | None = Field(
         default=None, description="set while the previous secret still signs alongside the current one"
@@ -115,10 +115,10 @@ class SecretRotated(SubscriptionView):
 
 
 class AttemptView(BaseModel):
-    attempt: int
-    at: datetime
-    status_code: int | None
-    error: str | None
+    attempt: int = Field(description="1-based number of the attempt")
+    at: datetime = Field(description="when it was made")
+    status_code: int | None = Field(description="the receiver's HTTP status; null when none came (refused, timed out)")
+    error: str | None = Field(description="what went wrong; null on success")
     retry_after_seconds: float | None = Field(
         default=None, description="what the receiver's Retry-After asked for (429 and 503 only)"
     )
@@ -126,17 +126,19 @@ class AttemptView(BaseModel):
 
 class DeliveryView(BaseModel):
     id: str = Field(description="also the webhook-id header of every attempt")
-    subscription_id: str
-    event_id: str
-    event_type: str
-    status: DeliveryStatus
-    attempts: int
+    subscription_id: str = Field(description="the subscription it is for")
+    event_id: str = Field(description="the goal event delivered")
+    event_type: str = Field(description="its type, e.g. GoalAchieved")
+    status: DeliveryStatus = Field(
+        description="pending (to be tried or retried), delivered, or dead (out of retries: POST .../retry)"
+    )
+    attempts: int = Field(description="attempts made so far")
     next_attempt_at: datetime | None = Field(description="set while pending")
-    last_error: str | None
-    last_status_code: int | None
-    created_at: datetime
-    delivered_at: datetime | None
-    attempt_log: list[AttemptView]
+    last_error: str | None = Field(description="the last attempt's error")
+    last_status_code: int | None = Field(description="the last attempt's HTTP status")
+    created_at: datetime = Field(description="when the delivery was made from its event")
+    delivered_at: datetime | None = Field(description="when it was delivered; null until then")
+    attempt_log: list[AttemptView] = Field(description="every attempt, oldest first")
 
     @classmethod
     def of(cls, d: Delivery) -> DeliveryView:

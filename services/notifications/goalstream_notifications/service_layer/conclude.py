@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import get_args
 
 import asyncpg
 
@@ -21,10 +22,15 @@ from goalstream_contracts.cloudevents import KafkaRecord
 from goalstream_notifications.adapters import alerts, deliveries, subscriptions
 from goalstream_notifications.adapters.deliveries import ClaimedDelivery, Conclusion
 from goalstream_notifications.domain.retry import AttemptResult, Dead, Delivered, Outcome, RetryLater
+from goalstream_notifications.domain.subscription import Channel
 from goalstream_notifications.service_layer.subscriptions import disable_subscription
+from goalstream_runtime import metrics
 from goalstream_runtime.outbox import enqueue
 
 log = logging.getLogger(__name__)
+for _channel in get_args(Channel):  # every attempt series exists from the start, at 0
+    for _outcome in metrics.DELIVERY_OUTCOMES:
+        metrics.DELIVERY_ATTEMPTS.labels(_channel, _outcome)
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,15 @@ def _alert(a: Attempted, attempts: int, now: datetime) -> KafkaRecord | None:
 def _log(concluded: Sequence[Attempted], attempts: dict[uuid.UUID, int]) -> None:
     """One line for the batch's deliveries; one per failed attempt, which someone may need to look at."""
     delivered = sum(isinstance(a.outcome, Delivered) for a in concluded)
+    for a in concluded:  # after the commit: each attempt counted once
+        outcome = (
+            "delivered"
+            if isinstance(a.outcome, Delivered)
+            else "retry"
+            if isinstance(a.outcome, RetryLater)
+            else "dead"
+        )
+        metrics.count_delivery(a.delivery.channel, outcome)
     if delivered:
         log.info("delivered", extra={"deliveries": delivered})
     for a in concluded:

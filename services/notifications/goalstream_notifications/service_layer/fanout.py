@@ -19,7 +19,7 @@ from goalstream_contracts.topics import GOAL_EVENTS
 from goalstream_notifications.adapters import deliveries, goal_tree
 from goalstream_notifications.adapters.batch_filters import BatchFilters
 from goalstream_notifications.domain.message import webhook_body
-from goalstream_notifications.domain.render import GoalInfo, describe, email_message, slack_body
+from goalstream_notifications.domain.render import GoalInfo, describe, email_message, slack_body, title_of
 from goalstream_notifications.domain.retry import RetrySchedule
 from goalstream_notifications.domain.subscription import Channel, event_goal_id, event_severity, matches
 from goalstream_runtime.consumers import Rejected
@@ -57,7 +57,7 @@ class FanOut:
         if not wanted:
             return
         goal = None
-        if goal_id is not None and wanted.keys() - {"webhook"}:
+        if goal_id is not None:  # every channel names the goal by its title (a webhook's `title`)
             goal = await goal_tree.info(conn, envelope.org_id, goal_id)
         first_wait = self.schedule.wait_before(0, self.rng) or 0.0
         trace_context = current_headers()  # the worker's send continues this trace
@@ -76,7 +76,7 @@ class FanOut:
 
     def _render(self, channel: Channel, envelope: Envelope[Payload], goal: GoalInfo | None) -> bytes:
         if channel == "webhook":
-            return webhook_body(envelope)
+            return webhook_body(envelope, title_of(envelope.payload, goal))
         alert = describe(envelope, goal, self.public_base_url)
         return slack_body(alert) if channel == "slack" else email_message(alert).to_json()
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from goalstream_runtime.auth import Reader
 from goalstream_runtime.http import ApiError
-from goalstream_runtime.lag import LagMonitor
+from goalstream_runtime.lag import LagMonitor, LagSnapshot
 
 router = APIRouter(prefix="/v1", tags=["monitoring"])
 
 
 class PartitionLagView(BaseModel):
-    partition: int
+    partition: int = Field(description="the partition's number")
     committed: int | None = Field(description="the group's committed offset; null when it committed none yet")
     end: int = Field(description="log end offset: the offset the next record will get")
     lag_messages: int = Field(description="records not yet consumed: end - committed, never negative")
@@ -24,16 +27,18 @@ class PartitionLagView(BaseModel):
 
 
 class TopicLagView(BaseModel):
-    topic: str
-    partitions: list[PartitionLagView]
+    topic: str = Field(description="the topic's name")
+    partitions: list[PartitionLagView] = Field(description="each partition's lag")
 
 
 class LagView(BaseModel):
-    group: str
-    measured_at: float = Field(description="Unix time of the measurement (answers are cached briefly)")
+    group: str = Field(description="the consumer group measured")
+    measured_at: datetime = Field(
+        description="when it was measured, ISO-8601 in UTC like every time in the API (answers are cached briefly)"
+    )
     lag_messages: int = Field(description="sum over all partitions")
     lag_seconds: float = Field(description="the largest over all partitions")
-    topics: list[TopicLagView]
+    topics: list[TopicLagView] = Field(description="the lag of each topic the group consumes")
 
 
 @router.get("/lag", response_model=LagView)
@@ -43,9 +48,14 @@ async def consumer_lag(caller: Reader, request: Request) -> LagView:
         snapshot = await monitor.snapshot()
     except (KafkaError, OSError) as exc:
         raise ApiError(503, "broker_unavailable", f"could not measure consumer lag: {exc}") from exc
-    topics: dict[str, list[PartitionLagView]] = {t: [] for t in monitor.topics}
+    return lag_view(snapshot, monitor.topics)
+
+
+def lag_view(snapshot: LagSnapshot, topics: Iterable[str]) -> LagView:
+    """The answer for `snapshot`: every topic in `topics` listed, even with no partition yet."""
+    by_topic: dict[str, list[PartitionLagView]] = {t: [] for t in topics}
     for p in snapshot.partitions:
-        topics.setdefault(p.topic, []).append(
+        by_topic.setdefault(p.topic, []).append(
             PartitionLagView(
                 partition=p.partition,
                 committed=p.committed,
@@ -56,8 +66,8 @@ async def consumer_lag(caller: Reader, request: Request) -> LagView:
         )
     return LagView(
         group=snapshot.group,
-        measured_at=snapshot.taken_at,
+        measured_at=snapshot.measured_at,
         lag_messages=snapshot.lag_messages,
         lag_seconds=snapshot.lag_seconds,
-        topics=[TopicLagView(topic=t, partitions=ps) for t, ps in topics.items()],
+        topics=[TopicLagView(topic=t, partitions=ps) for t, ps in by_topic.items()],
     )

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from goalstream_contracts.topics import GOAL_EVENTS
+from goalstream_runtime import kafka_clients
 from goalstream_runtime.consumers import Rejected
 from goalstream_runtime.db import Connection, connect
 from goalstream_tracking.adapters import generations
@@ -45,8 +46,8 @@ YOUNG_COLLECTION = 100_000  # allocations between young garbage collections whil
 
 async def rebuild(database_url: str, schema: str, bootstrap: str, progress: Progress | None = None) -> RebuildResult:
     conn = await connect(database_url, schema)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, max_partition_fetch_bytes=FETCH_BYTES
+    consumer = kafka_clients.consumer(
+        bootstrap, enable_auto_commit=False, group_id=None, max_partition_fetch_bytes=FETCH_BYTES
     )
     await consumer.start()
     try:

@@ -57,6 +57,7 @@ function origin(source) {
 
 function row(goal, depth) {
   const div = el("div", "goal");
+  div.dataset.goalId = goal.goal_id; // a data attribute: text, matched by comparison, never by a selector
   div.style.setProperty("--depth", String(depth)); // the CSS object model, which the policy allows
   const bar = el("span", "bar");
   const fill = bar.appendChild(el("span"));
@@ -75,6 +76,7 @@ function row(goal, depth) {
 
 function antiRow(anti) {
   const div = el("div", "anti");
+  div.dataset.goalId = anti.goal_id;
   const severity = el("span", "severity " + (SEVERITY_CLASS.get(anti.severity) ?? "muted"), anti.severity ?? "–");
   const limit = `${anti.current_value ?? "–"} (${anti.comparator ?? ""} ${anti.threshold ?? ""})`;
   div.append(el("span", "title", anti.title), severity, el("span", "muted", limit));
@@ -84,6 +86,33 @@ function antiRow(anti) {
 function draw(tree, depth, into) {
   into.appendChild(row(tree.goal, depth));
   for (const child of tree.children) draw(child, depth + 1, into);
+}
+
+// The goal a link opens the dashboard at: `/#goal=<id>` (what alerts link to) or `/?goal=<id>`.
+function linkedGoal() {
+  return new URLSearchParams(location.hash.slice(1)).get("goal") ?? new URLSearchParams(location.search).get("goal");
+}
+
+// Highlight the linked goal and scroll to it; say so when it is not on the page.
+function focusGoal() {
+  const wanted = linkedGoal();
+  const note = $("focus");
+  for (const old of document.querySelectorAll(".focused")) old.classList.remove("focused");
+  note.textContent = "";
+  if (!wanted) return;
+  if (!key) {
+    note.textContent = `Give an API key to open goal ${wanted}.`;
+    return;
+  }
+  const row = [...document.querySelectorAll("[data-goal-id]")].find((node) => node.dataset.goalId === wanted);
+  if (!row) {
+    note.textContent = `Goal ${wanted} is not among this organisation's goals shown here.`;
+    return;
+  }
+  row.classList.add("focused");
+  row.tabIndex = -1;
+  row.scrollIntoView({ block: "center" });
+  row.focus({ preventScroll: true });
 }
 
 async function show() {
@@ -98,6 +127,7 @@ async function show() {
     const breached = await api("/v1/anti-goals", { state: "breached" });
     for (const a of breached.items) anti.appendChild(antiRow(a));
     if (!breached.items.length) anti.appendChild(el("p", "muted", "None."));
+    focusGoal();
   } catch (error) {
     out.replaceChildren(el("p", "breach", error.message));
   }
@@ -110,4 +140,6 @@ $("auth").addEventListener("submit", (event) => {
   sessionStorage.setItem("goalstream-key", key);
   show();
 });
+window.addEventListener("hashchange", focusGoal);
 if (key) show();
+else focusGoal();

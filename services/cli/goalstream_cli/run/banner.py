@@ -5,6 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+# The new goal's id from the answer; an error answer (curl prints its JSON body) is shown as it is, not as a traceback.
+PICK_ID = (
+    'import json,sys; t=sys.stdin.read(); a=json.loads(t) if t.strip() else sys.exit("no answer: see the error above");'
+    ' print(a["id"]) if "id" in a else sys.exit(t)'
+)
+
 
 def curl_example(goals: str, tracking: str, key: str, now: datetime | None = None) -> str:
     """Shell lines that set a goal, send a measurement and read the progress; they work as printed."""
@@ -20,22 +26,27 @@ def curl_example(goals: str, tracking: str, key: str, now: datetime | None = Non
     auth = '-H "Authorization: Bearer $GOALSTREAM_KEY"'
     return f"""\
 export GOALSTREAM_KEY={key}
-GOAL=$(curl -sf -X POST {goals}/v1/goals {auth} -H 'content-type: application/json' \\
-  -d '{goal}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-curl -sf -X POST {goals}/v1/measurements {auth} -H 'content-type: application/json' \\
+GOAL=$(curl -sS --fail-with-body -X POST {goals}/v1/goals {auth} -H 'content-type: application/json' \\
+  -d '{goal}' | python3 -c '{PICK_ID}')
+curl -sS --fail-with-body -X POST {goals}/v1/measurements {auth} -H 'content-type: application/json' \\
   -d '{measurement}'
 sleep 1
-curl -sf {tracking}/v1/goals/$GOAL/progress {auth}"""
+curl -sS --fail-with-body {tracking}/v1/goals/$GOAL/progress {auth}"""
 
 
-def banner(goals: str, tracking: str, notifications: str, key: str, logs: Path) -> str:
+def banner(goals: str, tracking: str, notifications: str, key: str, logs: Path, addresses: Path) -> str:
     return f"""
 [bold green]goalstream is running.[/]  Ctrl-C stops everything.
 
-  goals          {goals}     OpenAPI at /docs
-  tracking       {tracking}
-  notifications  {notifications}
+  dashboard      {tracking}/
+
+  service        API                             docs (OpenAPI)
+  goals          {goals:<31} {goals}/docs
+  tracking       {tracking:<31} {tracking}/docs
+  notifications  {notifications:<31} {notifications}/docs
+
   logs           {logs}/
+  addresses      {addresses} (what `goalstream tail`, `lag`, `import` and `admin` use)
 
   demo organisation API key:  [bold]{key}[/]
 
