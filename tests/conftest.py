@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,10 +15,17 @@ os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
 
 
 @pytest.fixture(scope="session")
-def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoints]:
-    """The session's PostgreSQL server and Kafka broker (configured, containers, or embedded)."""
-    with real_infrastructure(tmp_path_factory.mktemp("infra")) as endpoints:
-        yield endpoints
+def infra() -> Iterator[Endpoints]:
+    """The session's PostgreSQL server and Kafka broker (configured, containers, or embedded).
+
+    The embedded server's data lives outside pytest's base temporary directory: a second pytest session started
+    meanwhile removes all but the newest three of those, and PostgreSQL shuts down once its data directory is gone
+    (seen: a suite whose database vanished halfway while another suite ran beside it)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="goalstream-infra-") as data_dir,
+        real_infrastructure(Path(data_dir)) as ends,
+    ):
+        yield ends
 
 
 @pytest.fixture

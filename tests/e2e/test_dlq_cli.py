@@ -14,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from goalstream_contracts.cloudevents import to_kafka
 from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.measurements import MeasurementSubmitted
-from goalstream_contracts.topics import MEASUREMENTS, dlq
+from goalstream_contracts.topics import MEASUREMENTS, REPLAY_LOG_CONFIG, dlq, dlq_replays
 from tests.e2e.conftest import Platform
 from tests.support.cli import goalstream
 from tests.support.polling import eventually
@@ -47,6 +49,17 @@ async def _publish(platform: Platform, key: bytes, value: bytes, headers: list[t
         await producer.stop()
 
 
+async def _topic_config(platform: Platform, topic: str) -> dict[str, str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=platform.kafka_bootstrap)
+    await admin.start()
+    try:
+        [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    finally:
+        await admin.close()
+    [(_, _, _, _, entries)] = response.resources
+    return {entry[0]: entry[1] for entry in entries}
+
+
 def _dlq(platform: Platform, *args: str) -> str:
     result = goalstream("dlq", *args, "--bootstrap", platform.kafka_bootstrap, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -70,7 +83,7 @@ async def _letters_when(platform: Platform, key: str, count: int) -> list[str]:
 async def test_a_bad_record_is_listed_shown_safely_and_replayed_once_then_dead_lettered_once_more(
     platform: Platform,
 ) -> None:
-    key, sentinel_key = f"dlq-bad-{uuid.uuid4().hex}", f"dlq-sentinel-{uuid.uuid4().hex}"
+    key, sentinel = f"dlq-bad-{uuid.uuid4().hex}", f"sentinel-{uuid.uuid4().hex}"
     _, headers = _record(platform, MeasurementSubmitted(metric="dlq.bad", value=1, observed_at=NOW))
     await _publish(platform, key.encode(), f"{{not json {ESCAPES}".encode(), headers)
 
@@ -90,6 +103,9 @@ async def test_a_bad_record_is_listed_shown_safely_and_replayed_once_then_dead_l
     assert f"{at} replayed as {MEASUREMENTS}/" in first, first
     second = _dlq(platform, "replay", "measurements", at)
     assert f"{at} already replayed at " in second, second
+    # The replay log keeps every entry (compacted, never expired): else `replay --all` would resend this later.
+    config = await _topic_config(platform, dlq_replays(MEASUREMENTS))
+    assert REPLAY_LOG_CONFIG.items() <= config.items(), config
 
     # Still bad: the consumer refuses the replayed copy, once; it carries the replay, so --all passes it over.
     letters = await _letters_when(platform, key, 2)
@@ -98,10 +114,18 @@ async def test_a_bad_record_is_listed_shown_safely_and_replayed_once_then_dead_l
     every = _dlq(platform, "replay", "measurements", "--all", "--org", platform.org_id)
     assert f"{again.split()[1]} already replayed at " in every and " replayed as " not in every, every
 
-    # A sentinel dead letter behind them all: once it is listed, nothing else of `key` can still be on its way.
-    await _publish(platform, sentinel_key.encode(), b"{sentinel", headers)
-    await _letters_when(platform, sentinel_key, 1)
-    assert len(_letters(platform, key)) == 2, "one dead letter, and one of its one replay"
+    # A sentinel dead letter with the same key, so on the same partition behind them all: once it is listed,
+    # nothing else of `key` can still be on its way. It is told apart by its payload.
+    await _publish(platform, key.encode(), f"{{{sentinel}".encode(), headers)
+    known = {at, again.split()[1]}
+
+    async def newcomers() -> list[str] | None:
+        lines = await asyncio.to_thread(_letters, platform, key)
+        return [line.split()[1] for line in lines if line.split()[1] not in known] or None
+
+    arrived = await eventually(newcomers, 60, "the sentinel's dead letter")
+    assert len(arrived) == 1, f"dead letters of `key` besides the sentinel: {arrived}"
+    assert sentinel in _dlq(platform, "show", "measurements", arrived[0]), "a third dead letter of the replayed record"
 
 
 def _goal(platform: Platform, metric: str) -> tuple[str, str]:

@@ -8,22 +8,17 @@ A sentinel first shows that the browser really cannot reach another host.
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException, WebDriverException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.conftest import Services
-from tests.support.browser import CHROMEDRIVER, FLAGS, console, csp_violations
+from tests.support.browser import chromium, console, csp_violations
 
 pytestmark = pytest.mark.e2e
 
@@ -32,23 +27,9 @@ OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 KNOWN_ROUTE = {"goals": "/v1/goals/{goal_id}", "tracking": "/v1/tree", "notifications": "/v1/subscriptions"}
 
 
-@contextmanager
-def offline_chromium(profile: Path) -> Iterator[webdriver.Chrome]:
-    """tests.support.browser's Chromium (same binary, driver and flags), with the internet out of reach."""
-    binary = shutil.which("chromium")
-    if binary is None or not CHROMEDRIVER.exists():
-        pytest.fail("Debian's chromium and chromium-driver are missing: `make test` installs them (apt-get)")
-    os.environ["SE_OFFLINE"] = "true"  # selenium-manager must never fetch a browser or a driver
-    options = Options()
-    options.binary_location = binary
-    for flag in (*FLAGS, OFFLINE, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
-    try:
-        yield driver
-    finally:
-        driver.quit()
+def offline_chromium(profile: Path) -> AbstractContextManager[webdriver.Chrome]:
+    """tests.support.browser's Chromium, with the internet out of reach."""
+    return chromium(profile, OFFLINE)
 
 
 def _paths(driver: webdriver.Chrome) -> set[str]:

@@ -47,7 +47,9 @@ def run_tour(script: str, platform: Platform, cwd: Path) -> subprocess.Completed
 def test_the_readme_tour_runs_as_printed(platform: Platform, tmp_path: Path) -> None:
     blocks = tour_blocks(README.read_text())
     assert len(blocks) >= 8, "the tour's sh blocks: setup, hard, plan, cascade, anti-goal, ladder, check-in, webhook"
-    script = "\n".join(blocks).replace("9000", str(free_port()))
+    port = str(free_port())
+    script = "\n".join(blocks).replace("127.0.0.1:9000/", f"127.0.0.1:{port}/").replace("--port 9000", f"--port {port}")
+    assert script.count(port) >= 2, "the tour's subscription and listener name port 9000 as the test expects"
     done = run_tour(script, platform, tmp_path)
     assert done.returncode == 0, f"the tour stopped ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     assert "GoalAchieved" in done.stdout and "signature ok" in done.stdout, done.stdout[-2000:]

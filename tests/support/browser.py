@@ -37,15 +37,16 @@ FLAGS = (
 
 
 @contextmanager
-def chromium(profile: Path) -> Iterator[webdriver.Chrome]:
-    """A headless Chromium with a throwaway profile in `profile`; its console log is kept (`console`)."""
+def chromium(profile: Path, *extra_flags: str) -> Iterator[webdriver.Chrome]:
+    """A headless Chromium with a throwaway profile in `profile` (and `extra_flags`); its console log is kept
+    (`console`)."""
     binary = shutil.which("chromium")
     if binary is None or not CHROMEDRIVER.exists():
         pytest.fail("Debian's chromium and chromium-driver are missing: `make test` installs them (apt-get)")
     os.environ["SE_OFFLINE"] = "true"  # selenium-manager must never fetch a browser or a driver
     options = Options()
     options.binary_location = binary
-    for flag in (*FLAGS, f"--user-data-dir={profile}"):
+    for flag in (*FLAGS, *extra_flags, f"--user-data-dir={profile}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))

@@ -60,11 +60,24 @@ def read_addresses(path: Path) -> Addresses | None:
 
 
 def write_addresses(path: Path, addresses: Addresses) -> None:
-    """Written whole (a reader never sees half a file) and readable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(addresses.model_dump_json(indent=2) + "\n")
-    partial.chmod(0o600)
+    write_private(path, addresses.model_dump_json(indent=2) + "\n")
+
+
+def private_dir(path: Path) -> None:
+    """Create the folder (the data directory, which holds keys and the embedded servers' data) for its owner
+    only; one that exists is left as it is, the operator's choice."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Written whole (a reader never sees half a file) and created readable by its owner only: not written
+    under the umask's mode and narrowed afterwards, which leaves a moment when others can read it."""
+    private_dir(path.parent)
+    partial = path.with_name(path.name + ".partial")
+    with contextlib.suppress(FileNotFoundError):
+        partial.unlink()  # a left-over one would keep its mode: O_CREAT sets it only on a new file
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        file.write(text)
     partial.replace(path)
 
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import typer
 
-from goalstream_contracts.topics import ALL_TOPICS, dlq
+from goalstream_contracts.topics import ALL_TOPICS, dlq, is_dlq, source_of
 
 # Every topic that has a dead-letter topic, by the short name the CLI accepts for it.
 SOURCES: dict[str, str] = {
-    topic.split(".")[1]: topic for topic in ALL_TOPICS if dlq(topic) in ALL_TOPICS and not topic.endswith(".dlq")
+    topic.split(".")[1]: topic for topic in ALL_TOPICS if dlq(topic) in ALL_TOPICS and not is_dlq(topic)
 }
 # A replayed record names the dead letter it was replayed from; a dead letter of a replay carries it on.
 REPLAY_OF = "dlq_replay_of"
@@ -26,7 +26,7 @@ REPLAY_OF = "dlq_replay_of"
 def dlq_topic(name: str) -> str:
     """The DLQ topic `name` means: a short name (`measurements`), a topic, or its DLQ; else a 4xx-like refusal."""
     for short, topic in SOURCES.items():
-        if name in (short, f"{short}.dlq", topic, dlq(topic)):
+        if name in (short, dlq(short), topic, dlq(topic)):
             return dlq(topic)
     known = ", ".join(SOURCES)
     raise typer.BadParameter(f"unknown topic {name!r}: one of {known} (or its topic name)", param_hint="TOPIC")
@@ -77,7 +77,7 @@ class DeadLetter:
     @property
     def source_topic(self) -> str:
         """Where a replay goes: the topic this DLQ belongs to, never a topic a header names."""
-        return self.topic.removesuffix(".dlq")
+        return source_of(self.topic)
 
     @property
     def org(self) -> str | None:

@@ -7,6 +7,14 @@ crash between the two leaves a republished record unrecorded; replaying it anew 
 key, value and CloudEvent headers, loses the `dlq_*` headers and gains `dlq_replay_of`: if it is still bad, the
 consumer dead-letters it again, once, carrying that header, so it falls under the replay already recorded and
 `replay --all` does not send it round again.
+
+The log is compacted (only the last entry of a key is read; entries never expire, so `replay --all` never resends
+an old letter) and has the cluster's replication factor, so the acks=all write of an entry succeeds where the
+broker asks for `min.insync.replicas` >= 2. The deployments' topic jobs create it; so does a first replay.
+
+Two operators replaying the same letter at the same moment both read the log before either records, so both
+republish it: nothing locks the log. The consumers dedupe by `ce_id`, so the second copy has no effect; the log
+then holds both entries under one key and shows the later.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from typing import Any
 
 from goalstream_cli.dlq_read import producer_at, read_all
 from goalstream_cli.dlq_records import REPLAY_OF, DeadLetter
-from goalstream_contracts.topics import dlq_replays
+from goalstream_contracts.topics import REPLAY_LOG_CONFIG, REPLAY_LOG_PARTITIONS, dlq_replays, source_of
 from goalstream_runtime.kafka_admin import ensure_topics
 
 
@@ -32,7 +40,7 @@ class Outcome:
 
 
 def log_topic(dlq_topic: str) -> str:
-    return dlq_replays(dlq_topic.removesuffix(".dlq"))
+    return dlq_replays(source_of(dlq_topic))
 
 
 async def replay_log(bootstrap: str, dlq_topic: str) -> dict[str, dict[str, Any]]:
@@ -63,7 +71,8 @@ async def replay(
 ) -> list[Outcome]:
     """Republish each dead letter unless it (or another of its line) was replayed before; record each replay."""
     log = log_topic(dlq_topic)
-    await ensure_topics(bootstrap, [log], 1)  # one partition: one order of replays
+    # as the deployments create it (REPLAY_LOGS): one order of replays, the broker's replication factor, compacted
+    await ensure_topics(bootstrap, [log], REPLAY_LOG_PARTITIONS, replication_factor=-1, config=REPLAY_LOG_CONFIG)
     done = await replay_log(bootstrap, dlq_topic)
     outcomes: list[Outcome] = []
     this_run: set[str] = set()  # one republish per line and run, even with `again`

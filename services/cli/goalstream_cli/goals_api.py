@@ -27,7 +27,7 @@ ApiKey = Annotated[
 def api_client(api: str, key: str) -> tuple[httpx.Client, Found]:
     """A client of the goals API with the organisation's key, and where its address came from."""
     where = goals_api_found(api or None)
-    secret = api_key_found(key or None)
+    secret = api_key_found(key or None, where)
     client = httpx.Client(base_url=where.value, headers={"Authorization": f"Bearer {secret.value}"}, timeout=120)
     return client, where
 

@@ -65,9 +65,18 @@ def goals_api_found(option: str | None) -> Found:
     return answer
 
 
-def api_key_found(option: str | None) -> Found:
-    """--key > GOALSTREAM_KEY > the demo organisation's key from the file."""
-    answer = choose(option, "--key", os.environ, [("GOALSTREAM_KEY", "{}")], *recorded("demo_api_key"))
+def api_key_found(option: str | None, api: Found) -> Found:
+    """--key > GOALSTREAM_KEY > the demo organisation's key from the file, only when the goals API's address
+    (`api`) came from the file too: the demo's key is never sent to an address chosen some other way."""
+    demo_key, file = recorded("demo_api_key")
+    from_file = demo_key if api.source == file else None
+    answer = choose(option, "--key", os.environ, [("GOALSTREAM_KEY", "{}")], from_file, file)
+    if answer is None and demo_key is not None:
+        raise typer.BadParameter(
+            f"no API key: pass --key or set GOALSTREAM_KEY (the demo key in {file} goes only to the goals API"
+            f" recorded there, not to {shown(api.value)} from {api.source})",
+            param_hint="--key",
+        )
     if answer is None:
         raise _none_found("API key", "--key", "GOALSTREAM_KEY")
     return answer

@@ -10,12 +10,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from goalstream_cli.dlq_records import DeadLetter, dlq_topic
+from goalstream_cli.dlq_records import DeadLetter, dlq_topic, safe
 from goalstream_cli.dlq_show import line
 from goalstream_cli.settings import bootstrap_found, unreachable_broker
 from goalstream_contracts.cloudevents import ContractError, from_kafka
 from goalstream_contracts.envelope import Envelope
-from goalstream_contracts.topics import GOAL_EVENTS, IDENTITY_EVENTS, NOTIFICATION_EVENTS
+from goalstream_contracts.topics import GOAL_EVENTS, IDENTITY_EVENTS, NOTIFICATION_EVENTS, dlq, is_dlq
 from goalstream_runtime import kafka_clients
 
 TOPICS = {"goals": GOAL_EVENTS, "notifications": NOTIFICATION_EVENTS, "identity": IDENTITY_EVENTS}
@@ -40,20 +40,21 @@ def letter_matches(letter: DeadLetter, types: list[str], goal: str | None, org: 
 
 
 def topic_of(name: str) -> str:
-    """A `--topic`: goals, notifications, identity, or a dead-letter topic (`measurements.dlq` or its full name)."""
+    """A `--topic`: goals, notifications, identity, or a dead-letter topic (`dlq` of a short name or a topic)."""
     if name in TOPICS:
         return TOPICS[name]
-    if name.endswith(".dlq"):
+    if is_dlq(name):
         return dlq_topic(name)
     raise typer.BadParameter(f"unknown topic {name!r}: one of {', '.join(TOPICS)} or a DLQ", param_hint="--topic")
 
 
 def describe(envelope: Envelope[Any]) -> str:
-    """One line: time, type, organisation, subject and the payload's scalar fields."""
+    """One line: time, type, organisation, subject and the payload's scalar fields, all of it user text passed
+    through `safe` (a title may carry terminal escapes); print it with markup off (or `[red]` is markup)."""
     fields = envelope.payload.model_dump(mode="json")
     shown = " ".join(f"{k}={v}" for k, v in fields.items() if isinstance(v, str | int | float | bool) and k != "id")
     when = envelope.occurred_at.isoformat(timespec="seconds")
-    return f"{when} {envelope.event_type} org={envelope.org_id} subject={envelope.payload.subject()} {shown}"
+    return safe(f"{when} {envelope.event_type} org={envelope.org_id} subject={envelope.payload.subject()} {shown}")
 
 
 async def tail_events(
@@ -75,7 +76,7 @@ async def tail_events(
     await consumer.start()
     try:
         async for record in consumer:
-            if record.topic.endswith(".dlq"):  # a dead letter: one line as `goalstream dlq list` prints it
+            if is_dlq(record.topic):  # a dead letter: one line as `goalstream dlq list` prints it
                 letter = DeadLetter.of(record)
                 if keep_letter(letter):
                     console.print(line(letter, replayed=False), markup=False)
@@ -86,7 +87,10 @@ async def tail_events(
             try:
                 envelope = from_kafka(record.headers, record.value)
             except ContractError as exc:
-                console.print(f"[yellow]undecodable record {record.topic}@{record.offset}: {exc}[/]")
+                # the error quotes the record: escaped, and printed with markup off
+                console.print(
+                    f"undecodable record {record.topic}@{record.offset}: {safe(str(exc))}", markup=False, style="yellow"
+                )
                 continue
             if keep(envelope):
                 console.print(describe(envelope), markup=False)
@@ -102,7 +106,9 @@ def tail_command(
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap (default: GOALSTREAM_KAFKA_BOOTSTRAP)")] = None,
     topic: Annotated[
         list[str] | None,
-        typer.Option(help="goals (default), notifications, identity, or a DLQ (measurements.dlq, ...); repeatable"),
+        typer.Option(
+            help=f"goals (default), notifications, identity, or a DLQ ({dlq('measurements')}, ...); repeatable"
+        ),
     ] = None,
     type_: Annotated[list[str] | None, typer.Option("--type", help="only this event type, e.g. GoalSet")] = None,
     goal: Annotated[str | None, typer.Option(help="only events of this goal (the subject)")] = None,

@@ -18,6 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from goalstream_cli.dlq_records import safe  # user text in a terminal: one rule for every command
+
 MAX_BODY = 1_048_576  # larger than any delivery notifications sends
 
 
@@ -28,8 +30,8 @@ def _summary(body: bytes) -> str:
         return f"{len(body)} bytes, not JSON"
     if not isinstance(event, dict):
         return "JSON, not an object"
-    data: dict[str, Any] = event["data"] if isinstance(event.get("data"), dict) else event
-    goal = data.get("goal_title") or data.get("title") or data.get("goal_id") or event.get("subject") or "?"
+    data: dict[str, Any] = event["data"] if isinstance(event.get("data"), dict) else {}
+    goal = event.get("title") or data.get("title") or data.get("goal_id") or event.get("subject") or "?"
     return f"{event.get('type', '?')}  {goal}"
 
 
@@ -52,8 +54,10 @@ def _handler(secret: str | None, console: Console, seen: threading.Semaphore) ->
             self.send_response(204)
             self.end_headers()
             at = datetime.now(UTC).strftime("%H:%M:%S")
-            console.print(f"{at}  {self.path}  {escape(_summary(body))}{verdict}", markup=True, highlight=False)
-            seen.release()
+            try:
+                console.print(f"{at}  {escape(safe(self.path))}  {escape(safe(_summary(body)))}{verdict}")
+            finally:
+                seen.release()  # counted even if the line could not be printed
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: one line per delivery is printed above."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -36,8 +36,15 @@ async def ensure_topics(
     partitions: int,
     timeout: float = 30.0,
     security: KafkaSecuritySettings | None = None,
+    *,
+    replication_factor: int = 1,
+    config: Mapping[str, str] | None = None,
 ) -> None:
-    """Create every topic that does not exist yet; existing topics are left as they are."""
+    """Create every topic that does not exist yet; existing topics are left as they are.
+
+    `replication_factor=-1` takes the broker's `default.replication.factor`: a topic written with acks=all must
+    have at least `min.insync.replicas` replicas, which a factor of 1 never has on a cluster that asks for 2.
+    `config` is the topics' configuration (e.g. `cleanup.policy`)."""
     admin = await _admin(bootstrap, timeout, security)
     try:
         existing = set(await admin.list_topics())
@@ -45,7 +52,17 @@ async def ensure_topics(
         if not missing:
             return
         response = await admin.create_topics(
-            [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in missing]
+            [
+                NewTopic(
+                    name=t,
+                    num_partitions=partitions,
+                    replication_factor=replication_factor,
+                    # aiokafka takes -1 only beside an assignment; an empty one sends none, as the broker expects
+                    replica_assignments={} if replication_factor == -1 else None,
+                    topic_configs=dict(config or {}),
+                )
+                for t in missing
+            ]
         )
         for topic, code, *_ in response.topic_errors:
             if code not in (0, TopicAlreadyExistsError.errno):

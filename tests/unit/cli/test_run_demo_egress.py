@@ -9,6 +9,7 @@ from goalstream_cli.run.settings import RunSettings
 
 def test_the_demo_allows_loopback_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GOALSTREAM_EGRESS_ALLOW", raising=False)
+    monkeypatch.delenv("GOALSTREAM_HTTP_HOST", raising=False)  # 127.0.0.1
     assert RunSettings().demo_egress_allow() == '["127.0.0.0/8", "::1/128"]'
 
 
@@ -20,4 +21,21 @@ def test_an_egress_allow_list_of_the_operator_wins(monkeypatch: pytest.MonkeyPat
 def test_the_demo_setting_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GOALSTREAM_EGRESS_ALLOW", raising=False)
     monkeypatch.setenv("GOALSTREAM_DEMO_WEBHOOKS_TO_THIS_MACHINE", "false")
+    assert RunSettings().demo_egress_allow() is None
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.1.1", "::1", "[::1]", "localhost"])
+def test_services_listening_on_this_machine_only_get_the_demo_relaxation(
+    monkeypatch: pytest.MonkeyPatch, host: str
+) -> None:
+    monkeypatch.delenv("GOALSTREAM_EGRESS_ALLOW", raising=False)
+    monkeypatch.setenv("GOALSTREAM_HTTP_HOST", host)
+    assert RunSettings().demo_egress_allow() == '["127.0.0.0/8", "::1/128"]'
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "goalstream.example.com"])
+def test_services_others_can_reach_never_get_the_demo_relaxation(monkeypatch: pytest.MonkeyPatch, host: str) -> None:
+    """Anyone with a key could otherwise make notifications POST to this machine's own services."""
+    monkeypatch.delenv("GOALSTREAM_EGRESS_ALLOW", raising=False)
+    monkeypatch.setenv("GOALSTREAM_HTTP_HOST", host)
     assert RunSettings().demo_egress_allow() is None

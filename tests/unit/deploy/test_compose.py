@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from goalstream_contracts.topics import ALL_TOPICS
+from goalstream_contracts.topics import ALL_TOPICS, REPLAY_LOG_CONFIG, REPLAY_LOG_PARTITIONS, REPLAY_LOGS
 from tests.unit.deploy.common import (
     BUILDERS,
     OBSERVABILITY,
@@ -98,6 +98,16 @@ def test_the_topic_job_creates_exactly_the_topics_of_the_contract() -> None:
     assert listed is not None
     assert sorted(listed.group(1).replace("\\", " ").split()) == sorted(ALL_TOPICS)
     assert f"--partitions {_partitions()}" in script
+
+
+def test_the_topic_job_creates_the_replay_logs_compacted() -> None:
+    script = compose()["services"]["topics"]["command"][0]
+    loops = re.findall(r"for t in (.+?); do(.+?)done", script, re.DOTALL)
+    [(listed, body)] = [(names, body) for names, body in loops if "replayed" in names]
+    assert sorted(listed.replace("\\", " ").split()) == sorted(REPLAY_LOGS)
+    assert f"--partitions {REPLAY_LOG_PARTITIONS}" in body
+    for name, value in REPLAY_LOG_CONFIG.items():
+        assert f"--config {name}={value}" in body
 
 
 def test_the_observability_stack_is_a_profile_and_its_files_exist() -> None:

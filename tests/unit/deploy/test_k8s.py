@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from goalstream_contracts.topics import ALL_TOPICS
+from goalstream_contracts.topics import ALL_TOPICS, REPLAY_LOG_CONFIG, REPLAY_LOG_PARTITIONS, REPLAY_LOGS
 from tests.unit.deploy.common import (
     BUILDERS,
     K8S,
@@ -140,6 +140,20 @@ def test_the_topics_are_those_of_the_contract_and_every_pod_waits_for_them() -> 
         assert pod["initContainers"][0]["command"] == ["/bin/sh", "/topics/wait.sh"]
         assert {"name": "topics", "configMap": {"name": "goalstream-topics"}} in pod["volumes"]
         assert "wait.sh" in topics
+
+
+def test_the_job_creates_the_replay_logs_replicated_and_compacted() -> None:
+    """`goalstream dlq replay` writes them with acks=all: one replica fails where min.insync.replicas is 2, and
+    entries that expire make `replay --all` resend old letters."""
+    topics = _find("ConfigMap", "goalstream-topics")["data"]
+    assert topics["replay-logs"].split() == list(REPLAY_LOGS)
+    script = topics["create.sh"]
+    loop = script[script.index("$(cat /topics/replay-logs)") :]
+    assert f"--partitions {REPLAY_LOG_PARTITIONS} " in loop
+    assert '--replication-factor "$TOPIC_REPLICATION_FACTOR"' in loop
+    assert '--config min.insync.replicas="$TOPIC_MIN_INSYNC_REPLICAS"' in loop
+    for name, value in REPLAY_LOG_CONFIG.items():
+        assert f"--config {name}={value}" in loop
 
 
 def test_consumer_scaling_stops_at_the_partition_count() -> None:

@@ -34,7 +34,14 @@ sleep 1
 curl -sS --fail-with-body {tracking}/v1/goals/$GOAL/progress {auth}"""
 
 
-def banner(goals: str, tracking: str, notifications: str, key: str, logs: Path, addresses: Path) -> str:
+def banner(
+    goals: str, tracking: str, notifications: str, key: str, logs: Path, addresses: Path, demo_allow: str | None
+) -> str:
+    demo = (
+        ""
+        if demo_allow is None
+        else f"  [yellow]demo:[/] webhooks may go to this machine: GOALSTREAM_EGRESS_ALLOW={demo_allow}\n"
+    )
     return f"""
 [bold green]goalstream is running.[/]  Ctrl-C stops everything.
 
@@ -49,6 +56,6 @@ def banner(goals: str, tracking: str, notifications: str, key: str, logs: Path, 
   addresses      {addresses} (what `goalstream tail`, `lag`, `import` and `admin` use)
 
   demo organisation API key:  [bold]{key}[/]
-
+{demo}
 Try it (a goal, a measurement, its progress):
 """

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from goalstream_cli.addresses import write_private
 from goalstream_cli.run.settings import RunSettings
 from goalstream_runtime.auth import KEY_PREFIX
 
@@ -106,9 +107,7 @@ def demo_key(settings: RunSettings) -> str:
     if path.exists():
         return path.read_text().strip()
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(key + "\n")
-    path.chmod(0o600)
+    write_private(path, key + "\n")
     return key
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 
 from pydantic import Field
@@ -28,8 +29,10 @@ class RunSettings(InfraSettings):
     demo_webhooks_to_this_machine: bool = Field(
         default=True,
         description="Let notifications deliver to 127.0.0.0/8 and ::1, so a webhook to a local receiver works in"
-        " the demo (`goalstream webhooks listen`). Applied only when GOALSTREAM_EGRESS_ALLOW is not set; the"
-        " services on their own refuse loopback and private addresses.",
+        " the demo (`goalstream webhooks listen`). Applied only when GOALSTREAM_EGRESS_ALLOW is not set and"
+        " http_host is a loopback address (127.x, ::1, localhost): services others can reach must not be made"
+        " to POST to this machine's own services. The services on their own refuse loopback and private"
+        " addresses.",
     )
     ready_timeout: float = Field(default=90.0, gt=0, description="Seconds to wait for every service to be ready.")
     run_crash_limit: int = Field(
@@ -43,10 +46,25 @@ class RunSettings(InfraSettings):
     )
 
     def demo_egress_allow(self) -> str | None:
-        """The egress allow-list notifications gets in the demo (loopback), or None: its own settings apply."""
-        if self.demo_webhooks_to_this_machine and "GOALSTREAM_EGRESS_ALLOW" not in os.environ:
+        """The egress allow-list notifications gets in the demo (loopback, when the services listen only there), or
+        None: its own settings apply."""
+        if (
+            self.demo_webhooks_to_this_machine
+            and "GOALSTREAM_EGRESS_ALLOW" not in os.environ
+            and loopback(self.http_host)
+        ):
             return '["127.0.0.0/8", "::1/128"]'
         return None
 
     def ports(self) -> dict[str, int]:
         return {"goals": self.goals_port, "tracking": self.tracking_port, "notifications": self.notifications_port}
+
+
+def loopback(host: str) -> bool:
+    """127.x, ::1 or localhost: only this machine can reach a service bound there."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable
 
 from rich.console import Console
 
-from goalstream_cli.addresses import Addresses, addresses_path, remove_addresses, write_addresses
-from goalstream_cli.run import preflight
+from goalstream_cli.addresses import Addresses, addresses_path, private_dir, write_addresses
+from goalstream_cli.run import preflight, stopping
 from goalstream_cli.run.banner import banner, curl_example
 from goalstream_cli.run.children import Child, demo_key, recent_exits, restart_delay
 from goalstream_cli.run.settings import RunSettings
@@ -22,14 +21,6 @@ class RunFailed(Exception):
     """The run cannot go on; the message says why, with the failing service's last log lines."""
 
 
-class _Stop(Exception):
-    pass
-
-
-def _raise_stop(signum: int, _: object) -> None:
-    raise _Stop(signal.Signals(signum).name)
-
-
 def run(settings: RunSettings, console: Console) -> int:
     """0 after Ctrl-C or SIGTERM; 1 when a port is taken, a service keeps exiting or is not ready in time."""
     errors = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -38,20 +29,19 @@ def run(settings: RunSettings, console: Console) -> int:
         for line in refused:
             errors.print(line, style="red", markup=False)
         return 1
-    signal.signal(signal.SIGTERM, _raise_stop)
-    signal.signal(signal.SIGINT, _raise_stop)
+    stopping.arm()
     infra = Infrastructure(settings)
     children: list[Child] = []
     addresses = addresses_path({"GOALSTREAM_DATA_DIR": str(settings.data_dir)})
     code = 0
     try:
+        private_dir(settings.data_dir)  # it holds the demo key, the addresses file and the servers' data
         with console.status("starting the infrastructure (embedded where not configured)..."):
             infra.start()
-        console.print(f"[green]✓[/] PostgreSQL  {infra.database_url}")
-        console.print(f"[green]✓[/] Kafka       {infra.kafka_bootstrap}")
+        stopping.announce_servers(console, infra)
         key = demo_key(settings)
         logs = settings.data_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
+        private_dir(logs)
         common = {"GOALSTREAM_DATABASE_URL": infra.database_url, "GOALSTREAM_KAFKA_BOOTSTRAP": infra.kafka_bootstrap}
         for name, port in settings.ports().items():
             env = dict(common, GOALSTREAM_DEMO_API_KEY=key) if name == "goals" else dict(common)
@@ -75,26 +65,23 @@ def run(settings: RunSettings, console: Console) -> int:
                 consumer_group_prefix=settings.consumer_group_prefix,
             )
             write_addresses(addresses, recorded)
-            console.print(banner(goals, tracking, notifications, key, logs, addresses))
-            if (demo_allow := settings.demo_egress_allow()) is not None:
-                console.print(
-                    f"  [yellow]demo:[/] webhooks may go to this machine: GOALSTREAM_EGRESS_ALLOW={demo_allow}"
-                )
+            console.print(banner(goals, tracking, notifications, key, logs, addresses, settings.demo_egress_allow()))
             # Plain and unwrapped, so that it can be copied and pasted as it is.
             console.print(curl_example(goals, tracking, key), markup=False, highlight=False, soft_wrap=True)
             sys.stdout.flush()
 
         supervise(children, settings, console, announce)
-    except _Stop:
+    except stopping.Stop:
         console.print("\nstopping...")
     except RunFailed as exc:
         errors.print(f"\n{exc}", style="red", markup=False)
         code = 1
     finally:
-        for child in children:
-            child.stop()
-        remove_addresses(addresses, os.getpid())
-        infra.stop()
+        try:  # noqa: SIM105 - suppress() is a call of its own, where a pending signal would escape
+            stopping.ignore()
+        except stopping.Stop:
+            pass  # a signal pending as the run ended by itself is taken here, where it cuts nothing short
+        stopping.clean_up(children, addresses, infra)
         console.print("[green]✓[/] every process goalstream started is stopped")
     return code
 

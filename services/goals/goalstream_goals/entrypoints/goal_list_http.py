@@ -17,9 +17,8 @@ from pydantic import BaseModel, Field
 
 from goalstream_contracts.common import GoalStatus, Level
 from goalstream_contracts.inputs import Text
-from goalstream_goals.adapters.goal_list import Filters
 from goalstream_goals.entrypoints.views import GoalView
-from goalstream_goals.service_layer.goal_listing import list_goals
+from goalstream_goals.service_layer.goal_listing import Filters, list_goals
 from goalstream_goals.service_layer.goals import GoalsService
 from goalstream_runtime.auth import Reader
 from goalstream_runtime.http import ApiError

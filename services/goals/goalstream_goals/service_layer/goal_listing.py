@@ -13,6 +13,8 @@ from goalstream_goals.adapters import goal_list, nodes, organisations
 from goalstream_goals.adapters.goal_list import Filters
 from goalstream_goals.service_layer.goals import GoalRecord, GoalsService, record_of
 
+__all__ = ["Filters", "GoalPage", "list_goals"]  # Filters: what entrypoints translate a query into
+
 
 @dataclass(frozen=True)
 class GoalPage:
