@@ -1,6 +1,6 @@
 """`goalstream run` (what `make run` calls), run as a user runs it, in a working directory of its own.
 
-One platform serves every check here: the printed curl example works as printed; a second run on the same
+One platform serves every check here: the printed curl example works as printed; a second `make run` on the same
 ports stops at once, naming the port, and leaves the first alone; commands given no flag and no variable
 find the platform through `.goalstream/addresses.json`; a run whose services keep exiting stops with the
 last lines of their log; and Ctrl-C leaves no process and no addresses file behind. The run starts its own
@@ -29,6 +29,7 @@ from goalstream_runtime.embedded.ports import free_port
 pytestmark = pytest.mark.e2e
 BANNER_END = "Try it (a goal, a measurement, its progress):"
 CLI = [sys.executable, "-m", "goalstream_cli"]
+REPO = Path(__file__).resolve().parents[2]  # where the Makefile is
 
 
 def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> list[str]:
@@ -131,9 +132,15 @@ def test_the_printed_example_works_as_printed(run: Run) -> None:
     assert (run.home / ".goalstream" / "demo-api-key").read_text().strip() in example
 
 
-def test_a_second_run_on_the_same_ports_stops_at_once_naming_the_port(run: Run) -> None:
+def test_a_second_make_run_on_the_same_ports_stops_at_once_naming_the_port(run: Run) -> None:
+    """`make run` itself, as a user types it again in another terminal (on the first run's data directory)."""
+    env = {**run.env, "GOALSTREAM_DATA_DIR": str(run.home / ".goalstream")}
     second = subprocess.Popen(
-        [*CLI, "run"], cwd=run.home, env=run.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ["make", "-s", "--no-print-directory", "-C", str(REPO), "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     started: dict[int, psutil.Process] = {}  # every process it starts, seen while it runs
     deadline = time.monotonic() + 60
