@@ -10,15 +10,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from goalstream_contracts.measurements import MeasurementSubmitted
 from goalstream_contracts.topics import MEASUREMENTS
-from goalstream_goals.adapters import operator_keys
-from goalstream_goals.bootstrap import build_app
-from goalstream_goals.settings import GoalsSettings
-from tests.integration.goals.admin_harness import GOAL, Goals, bearer
+from tests.integration.goals.admin_harness import GOAL, Goals, bearer, running_goals
 from tests.support.infra import Endpoints
 from tests.support.measurements import publish_measurements
 from tests.support.polling import eventually
@@ -27,24 +23,9 @@ REJECTED = "goalstream_measurements_rejected_total"
 
 
 @pytest.fixture
-async def app(database_url: str, infra: Endpoints) -> AsyncIterator[FastAPI]:
-    settings = GoalsSettings(
-        database_url=database_url,
-        kafka_bootstrap=infra.kafka_bootstrap,
-        consumer_group_prefix=f"it-{uuid.uuid4().hex[:8]}",
-        scheduler_enabled=False,
-    )
-    app = build_app(settings)
-    async with app.router.lifespan_context(app):
-        yield app
-
-
-@pytest.fixture
-async def goals(app: FastAPI) -> AsyncIterator[Goals]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://goals") as http:
-        async with app.state.pool.acquire() as conn, conn.transaction():
-            key_id, key = await operator_keys.issue_operator_key(conn, "integration tests", datetime.now(UTC))
-        yield Goals(http, app.state.pool, key_id, bearer(key))
+async def goals(database_url: str, infra: Endpoints) -> AsyncIterator[Goals]:
+    async with running_goals(database_url, infra.kafka_bootstrap) as goals:
+        yield goals
 
 
 async def counters(http: httpx.AsyncClient) -> dict[tuple[str, ...], float]:
