@@ -5,6 +5,8 @@ WORKDIR /app
 COPY constraints.txt ./
 COPY contracts contracts
 COPY services services
+# The runtime without its [embedded] extra: no embedded PostgreSQL or broker (about 71 MB) in production, where
+# GOALSTREAM_DATABASE_URL and GOALSTREAM_KAFKA_BOOTSTRAP name the servers.
 RUN pip install --no-cache-dir -c constraints.txt ./contracts ./services/rules ./services/runtime ./services/goals \
         ./services/tracking ./services/notifications ./services/cli
 # 65534 is nobody; numeric so that Kubernetes can check runAsNonRoot.

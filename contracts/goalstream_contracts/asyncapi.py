@@ -28,6 +28,7 @@ import yaml
 from goalstream_contracts import alerts, events, identity, measurements, registry, topics
 from goalstream_contracts.base import Payload
 from goalstream_contracts.cloudevents import CONTENT_TYPE, SPEC_VERSION, TYPE_PREFIX, dataschema
+from goalstream_contracts.cloudevents_structured import JSON_FORMAT
 from goalstream_contracts.examples import EXAMPLE_ORG, TRACEPARENT, Example, dead_letter_example, examples, source
 
 ASYNCAPI_VERSION: Final = "3.0.0"
@@ -193,7 +194,19 @@ attributes travel as headers: `ce_specversion` (`1.0`), `ce_id` (the event id, a
 RFC 3339), `ce_subject` (the goal, ladder, delivery or key it is about) and `ce_dataschema` (the
 payload's JSON Schema). goalstream's envelope fields are extension attributes: `ce_orgid`,
 `ce_streamid`, `ce_streamversion` (position in that stream, from 1), `ce_schemaversion`,
-`ce_correlationid` and `ce_causationid`. A W3C `traceparent` header carries the trace context.
+`ce_correlationid` and `ce_causationid`; `ce_partitionkey` (the Partitioning extension) repeats
+the key. A W3C `traceparent` header carries the trace context.
+
+## What a producer may send in
+
+Consumers read any record a CloudEvents producer (an SDK, a Kafka Connect pipeline) may write:
+binary mode as above, or structured mode (`content-type: application/cloudevents+json`, the whole
+event as the value, the payload in `data`). Only `ce_specversion`, `ce_id`, `ce_source` and
+`ce_type` are required. `ce_id` may be any non-empty string: one that is not a UUID becomes the
+event id, the UUID v5 in namespace `2ff54d1e-8bf9-5507-9fcb-e947e72d3ba8` of the JSON array
+`[ce_source, ce_id]`, so a repeat of the same id from the same source is still a repeat. A
+missing `ce_time` is the record's timestamp; a missing `ce_orgid` is the record key (or
+`ce_partitionkey`). A record with neither a key nor `ce_orgid` is dead-lettered with the reason.
 
 ## Key = organisation id, and what that means for scaling
 
@@ -282,13 +295,15 @@ PUBLISHED_HEADERS: Final = (
     "ce_subject",
     "ce_dataschema",
     "ce_orgid",
+    "ce_partitionkey",
     "ce_streamid",
     "ce_streamversion",
     "ce_schemaversion",
     "ce_correlationid",
     "content-type",
 )
-READER_REQUIRED_HEADERS: Final = ("ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "ce_orgid")
+# What the CloudEvents spec requires; a missing `ce_time` or `ce_orgid` comes from the record (`cloudevents_supplied`).
+READER_REQUIRED_HEADERS: Final = ("ce_specversion", "ce_id", "ce_type", "ce_source")
 
 
 def headers_schema(cls: type[Payload]) -> Schema:
@@ -298,7 +313,16 @@ def headers_schema(cls: type[Payload]) -> Schema:
     uuid_string = {"type": "string", "format": "uuid"}
     properties: Schema = {
         "ce_specversion": {"type": "string", "const": SPEC_VERSION, "description": "CloudEvents version."},
-        "ce_id": {**uuid_string, "description": "The event id; unique per event, the key consumers deduplicate by."},
+        "ce_id": (
+            {
+                "type": "string",
+                "minLength": 1,
+                "description": "The event id, any non-empty string, unique per ce_source: consumers deduplicate by"
+                " it (a UUID as it is, any other id as the UUID v5 of the pair [ce_source, ce_id]).",
+            }
+            if inbound
+            else {**uuid_string, "description": "The event id; unique per event, the key consumers deduplicate by."}
+        ),
         "ce_source": {
             "type": "string",
             "format": "uri-reference",
@@ -306,7 +330,12 @@ def headers_schema(cls: type[Payload]) -> Schema:
             + (", e.g. /integrations/hubspot." if inbound else f": {source(cls)}."),
         },
         "ce_type": {"type": "string", "const": TYPE_PREFIX + name, "description": "io.goalstream.<EventName>."},
-        "ce_time": {"type": "string", "format": "date-time", "description": "When the event occurred (RFC 3339)."},
+        "ce_time": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the event occurred (RFC 3339)"
+            + ("; when absent, the record's timestamp." if inbound else "."),
+        },
         "ce_subject": {"type": "string", "description": f"What the event is about: {_subject_doc(cls)}."},
         "ce_dataschema": {
             "type": "string",
@@ -314,8 +343,26 @@ def headers_schema(cls: type[Payload]) -> Schema:
             "const": dataschema(name, version),
             "description": "Identifies the payload's JSON Schema (this message's payload).",
         },
-        "content-type": {"type": "string", "const": CONTENT_TYPE, "description": "The value is JSON."},
-        "ce_orgid": {"type": "string", "description": "Extension: the organisation; equal to the record key."},
+        "content-type": (
+            {
+                "type": "string",
+                "enum": [CONTENT_TYPE, JSON_FORMAT],
+                "description": f"{CONTENT_TYPE}: binary mode, the value is the payload JSON; {JSON_FORMAT}:"
+                " structured mode, the value is the whole event (these attributes and the payload as `data`).",
+            }
+            if inbound
+            else {"type": "string", "const": CONTENT_TYPE, "description": "The value is JSON."}
+        ),
+        "ce_orgid": {
+            "type": "string",
+            "description": "Extension: the organisation; equal to the record key"
+            + ("; when absent, the record key (or ce_partitionkey) names it." if inbound else "."),
+        },
+        "ce_partitionkey": {
+            "type": "string",
+            "description": "Partitioning extension: the record key (the organisation), which CloudEvents SDKs'"
+            " key mappers read.",
+        },
         "ce_streamid": {
             "type": "string",
             "description": "Extension: the stream (aggregate) the event belongs to"
@@ -490,7 +537,7 @@ def _dead_letter_message() -> Schema:
         "examples": [
             {
                 "name": "MissingOrgId",
-                "summary": "A measurement sent without ce_orgid, dead-lettered by the goals service.",
+                "summary": "A measurement sent with neither ce_orgid nor a key, dead-lettered by the goals service.",
                 "headers": example.headers,
                 "payload": example.value,
             }
@@ -833,7 +880,9 @@ def render_index(components: dict[str, Schema]) -> str:
         "Headers every goalstream record carries: " + ", ".join(f"`{h}`" for h in PUBLISHED_HEADERS) + "; "
         "`ce_causationid` when there is a cause, `traceparent` when the producer traces. A reader needs only "
         + ", ".join(f"`{h}`" for h in READER_REQUIRED_HEADERS)
-        + " (what a measurement sent from outside must carry).",
+        + " (what a measurement sent from outside must carry): any non-empty `ce_id` (one that is not a UUID is"
+        " mapped to a stable UUID per `ce_source`), `ce_time` taken from the record's timestamp and `ce_orgid`"
+        " from its key when absent, in binary or structured mode (`application/cloudevents+json`).",
         "",
         "A dead letter is the original record (key, value and headers) with `dlq_reason`, `dlq_topic`,"
         " `dlq_partition`, `dlq_offset` and `dlq_consumer` added.",

@@ -1,10 +1,11 @@
-"""CloudEvents 1.0 Kafka protocol binding, binary mode, both ways.
+"""CloudEvents 1.0 Kafka protocol binding: binary mode written, binary and structured mode read.
 
 Attributes travel as `ce_*` headers, the value is the payload JSON with `content-type:
-application/json`, and the key is the organisation id (per-organisation order). goalstream's
-envelope fields that CloudEvents has no attribute for are extension attributes
+application/json`, and the key is the organisation id (per-organisation order), also written as
+`ce_partitionkey` (the Partitioning extension, which the SDKs' key mappers turn into the key).
+goalstream's envelope fields that CloudEvents has no attribute for are extension attributes
 (`ce_orgid`, `ce_streamid`, `ce_streamversion`, `ce_schemaversion`, `ce_correlationid`,
-`ce_causationid`).
+`ce_causationid`). A reader takes any record a CloudEvents producer may send: see `cloudevents_read`.
 
 Both ways are on every event's path, so each does its work once: the payload is serialised once by
 its frozen model's own serializer (the same bytes serve the event store), the headers are made as text
@@ -39,6 +40,7 @@ __all__ = [
     "dataschema",
     "from_header_map",
     "from_kafka",
+    "from_record",
     "read_headers",
     "to_kafka",
     "to_kafka_text",
@@ -91,6 +93,7 @@ def to_kafka_text(envelope: Envelope[Any]) -> KafkaTextRecord:
         ("ce_subject", payload.subject()),
         ("ce_dataschema", schema),
         ("ce_orgid", envelope.org_id),
+        ("ce_partitionkey", envelope.org_id),  # = the key: what the SDKs' key mapper reads
         ("ce_streamid", envelope.stream_id),
         ("ce_streamversion", str(envelope.stream_version)),
         ("ce_schemaversion", version),
@@ -118,6 +121,16 @@ def read_headers(headers: Any) -> dict[str, str]:
     return found
 
 
-def from_kafka(headers: Any, value: bytes | None) -> Envelope[Payload]:
-    """Decode a binary-mode record; raises ContractError naming what is wrong."""
-    return from_header_map(read_headers(headers), value)
+def from_kafka(
+    headers: Any, value: bytes | None, key: bytes | str | None = None, timestamp_ms: int | None = None
+) -> Envelope[Payload]:
+    """Decode a record (binary or structured mode); raises ContractError naming what is wrong.
+
+    `key` and `timestamp_ms` are the record's: the organisation and the time when the event names neither.
+    """
+    return from_header_map(read_headers(headers), value, key, timestamp_ms)
+
+
+def from_record(record: Any) -> Envelope[Payload]:
+    """Decode a consumed record (aiokafka's ConsumerRecord: headers, value, key, timestamp in ms)."""
+    return from_kafka(record.headers, record.value, record.key, record.timestamp)

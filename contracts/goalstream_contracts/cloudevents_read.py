@@ -1,4 +1,8 @@
-"""Reading a binary-mode CloudEvents record: headers checked, then the payload validated from its raw bytes.
+"""Reading a CloudEvents record: headers checked, then the payload validated from its raw bytes.
+
+Binary mode is the common record; a structured-mode one is unpacked into the same form first
+(`cloudevents_structured`), and what a third-party record may leave out (a UUID id, the time, the
+organisation) is taken from the record itself (`cloudevents_supplied`).
 
 The common record (the payload's current version, a JSON object, well-formed headers) is validated in
 one pass by the payload's own validator (`validate_json`), with no dict in between, and its envelope is
@@ -18,21 +22,29 @@ from pydantic import ValidationError
 
 from goalstream_contracts import registry
 from goalstream_contracts.base import Payload
+from goalstream_contracts.cloudevents_structured import structured_format, unpack
+from goalstream_contracts.cloudevents_supplied import ContractError, complete, event_id
 from goalstream_contracts.envelope import Envelope
 
 SPEC_VERSION = "1.0"
 TYPE_PREFIX = "io.goalstream."
 CONTENT_TYPE = "application/json"
-_REQUIRED = ("ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "ce_orgid")
+# What the spec requires; `ce_time` and `ce_orgid` may come from the record instead (`complete`).
+_REQUIRED = ("ce_specversion", "ce_id", "ce_type", "ce_source")
 _ENVELOPE = Envelope[Payload]  # parametrised once: `Envelope[Payload]` per record costs a cache lookup each
 
-
-class ContractError(ValueError):
-    """A Kafka record that is not a valid goalstream CloudEvent; the message says why."""
+__all__ = ["CONTENT_TYPE", "SPEC_VERSION", "TYPE_PREFIX", "ContractError", "from_header_map"]
 
 
-def from_header_map(h: dict[str, str], value: bytes | None) -> Envelope[Payload]:
-    """Decode a record from its headers (lower-case names, text) and value; raises ContractError."""
+def from_header_map(
+    h: dict[str, str], value: bytes | None, key: bytes | str | None = None, timestamp_ms: int | None = None
+) -> Envelope[Payload]:
+    """Decode a record from its headers (lower-case names, text), value, key and timestamp; raises ContractError."""
+    content_type = h.get("content-type", CONTENT_TYPE).split(";")[0].strip()
+    structured = structured_format(content_type, "ce_specversion" in h, value)
+    if structured:
+        h, value = unpack(structured, value)
+        content_type = h.get("content-type", CONTENT_TYPE).split(";")[0].strip()
     missing = [n for n in _REQUIRED if n not in h]
     if missing:
         raise ContractError(f"missing CloudEvents headers: {', '.join(missing)}")
@@ -40,9 +52,9 @@ def from_header_map(h: dict[str, str], value: bytes | None) -> Envelope[Payload]
         raise ContractError(f"unsupported ce_specversion {h['ce_specversion']!r}")
     if not h["ce_type"].startswith(TYPE_PREFIX):
         raise ContractError(f"ce_type {h['ce_type']!r} is not an io.goalstream type")
-    content_type = h.get("content-type", CONTENT_TYPE).split(";")[0].strip()
     if content_type != CONTENT_TYPE:
         raise ContractError(f"unsupported content-type {content_type!r}")
+    h = complete(h, key, timestamp_ms)
     event_type = h["ce_type"][len(TYPE_PREFIX) :]
     return _one_pass(h, event_type, value) or _full(h, event_type, value)
 
@@ -60,8 +72,8 @@ def _one_pass(h: dict[str, str], event_type: str, value: bytes | None) -> Envelo
         payload: Payload = cls.__pydantic_validator__.validate_json(value)
         occurred_at = datetime.fromisoformat(h["ce_time"])
         stream_version = int(h.get("ce_streamversion", "1"))
-        event_id = uuid.UUID(h["ce_id"])
-        correlation_id = uuid.UUID(h["ce_correlationid"]) if "ce_correlationid" in h else event_id
+        the_id = event_id(h["ce_source"], h["ce_id"])
+        correlation_id = uuid.UUID(h["ce_correlationid"]) if "ce_correlationid" in h else the_id
         causation_id = uuid.UUID(h["ce_causationid"]) if h.get("ce_causationid") else None
     except ValueError:  # ValidationError included: the full path says what is wrong, in its own words
         return None
@@ -69,7 +81,7 @@ def _one_pass(h: dict[str, str], event_type: str, value: bytes | None) -> Envelo
         return None  # what the envelope's validation refuses: the full path says so
     return _ENVELOPE.of_checked(
         payload,
-        event_id=event_id,
+        event_id=the_id,
         org_id=h["ce_orgid"],
         stream_id=h.get("ce_streamid", payload.subject()),
         stream_version=stream_version,
@@ -88,15 +100,16 @@ def _full(h: dict[str, str], event_type: str, value: bytes | None) -> Envelope[P
         if not isinstance(data, dict):
             raise ContractError("value is not a JSON object")
         payload = registry.decode_payload(event_type, version, data)
+        the_id = event_id(h["ce_source"], h["ce_id"])
         return _ENVELOPE(
-            event_id=uuid.UUID(h["ce_id"]),
+            event_id=the_id,
             event_type=event_type,
             schema_version=payload.schema_version,
             org_id=h["ce_orgid"],
             stream_id=h.get("ce_streamid", payload.subject()),
             stream_version=int(h.get("ce_streamversion", "1")),
             occurred_at=datetime.fromisoformat(h["ce_time"]),
-            correlation_id=uuid.UUID(h.get("ce_correlationid", h["ce_id"])),
+            correlation_id=uuid.UUID(h["ce_correlationid"]) if "ce_correlationid" in h else the_id,
             causation_id=uuid.UUID(h["ce_causationid"]) if h.get("ce_causationid") else None,
             source=h["ce_source"],
             payload=payload,

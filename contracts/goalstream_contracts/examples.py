@@ -345,11 +345,11 @@ def examples() -> dict[str, Example]:
 
 
 def dead_letter_example() -> Example:
-    """A measurement without `ce_orgid`, dead-lettered by goals with the reason the binding gives."""
+    """A measurement with neither `ce_orgid` nor a key, dead-lettered by goals with the reason the binding gives."""
     good = to_kafka(example_envelopes()["MeasurementSubmitted"])
-    headers = [(k, v) for k, v in good.headers if k != "ce_orgid"]
+    headers = [(k, v) for k, v in good.headers if k not in ("ce_orgid", "ce_partitionkey")]
     try:
-        from_kafka(headers, good.value)
+        from_kafka(headers, good.value, None, 0)
     except ContractError as exc:
         reason = str(exc)
     else:  # pragma: no cover - the binding would have to accept a record without an organisation
@@ -357,4 +357,4 @@ def dead_letter_example() -> Example:
     decoded = {k: v.decode() for k, v in headers}
     decoded |= {"dlq_reason": reason, "dlq_topic": good.topic, "dlq_partition": "1", "dlq_offset": "48213"}
     decoded["dlq_consumer"] = "goalstream-goals-measurements"
-    return Example(good.key.decode(), decoded, json.loads(good.value))
+    return Example("", decoded, json.loads(good.value))

@@ -1,7 +1,8 @@
 """Measurements that CRMs and analytics pipelines publish on `goalstream.measurements.v1`.
 
 A record is a CloudEvent of type `io.goalstream.MeasurementSubmitted` with the organisation id
-as key and in `ce_orgid`; its value is this model's JSON.
+as key (and in `ce_orgid`, which a producer may leave out); its value is this model's JSON, or its
+`data` in structured mode.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """One trace across the three services (issue: operable): HTTP request -> event-store append ->
-relay publish -> Kafka `traceparent` -> tracking apply and notifications fan-out -> webhook delivery.
+relay `send <topic>` -> Kafka `traceparent` -> `process <topic>` in tracking and notifications -> webhook POST.
 
 Each service subprocess writes its spans as JSON lines to its own `GOALSTREAM_TRACE_FILE`.
 """
@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from goalstream_contracts.topics import GOAL_EVENTS
 from goalstream_runtime.auth import new_api_key
 from tests.e2e.conftest import Platform
 from tests.e2e.test_walking_skeleton import _read_events, _until_authorised
@@ -136,20 +137,36 @@ async def test_one_requests_trace_id_reaches_spans_in_all_three_services(traced:
     def names(service: str, trace: str) -> set[str]:
         return {s["name"] for s in traced.spans(service, trace)}
 
+    process = f"process {GOAL_EVENTS}"
+
     async def every_service_traced() -> bool:
-        return {"notifications deliver", "notifications fan-out"} <= names("notifications", trace_id)
+        return {"notifications deliver", process} <= names("notifications", trace_id)
 
     async def tracking_traced() -> bool:
-        return "tracking apply" in names("tracking", trace_id) and "tracking apply" in names("tracking", goal_trace)
+        return process in names("tracking", trace_id) and process in names("tracking", goal_trace)
 
     await eventually(every_service_traced, 30, "the delivery span in the notifications trace file")
-    await eventually(tracking_traced, 60, "tracking's apply spans")
+    await eventually(tracking_traced, 60, "tracking's process spans")
     goals_spans = names("goals", trace_id)
-    assert {"POST /v1/measurements", "goals append", "goalstream.goals.events.v1 publish"} <= goals_spans
-    assert "tracking apply" in names("tracking", trace_id)
+    assert {"POST /v1/measurements", "goals append", f"send {GOAL_EVENTS}"} <= goals_spans
     # The goal's own request is a trace of its own, which tracking continued too.
     assert "POST /v1/goals" in names("goals", goal_trace)
-    assert "tracking apply" in names("tracking", goal_trace)
+
+    # The messaging conventions: the relay's send (PRODUCER) is the parent of tracking's process (CONSUMER).
+    sends = {s["span_id"]: s for s in traced.spans("goals", trace_id) if s["name"] == f"send {GOAL_EVENTS}"}
+    assert all(s["kind"] == "PRODUCER" and s["attributes"]["messaging.system"] == "kafka" for s in sends.values())
+    applies = [s for s in traced.spans("tracking", trace_id) if s["name"] == process and s["parent_span_id"] in sends]
+    assert applies and all(s["kind"] == "CONSUMER" for s in applies)
+    assert all(s["attributes"]["goalstream.handler"] == "tracking apply" for s in applies)
+    assert {s["attributes"]["messaging.message.id"] for s in applies} <= {
+        s["attributes"]["messaging.message.id"] for s in sends.values()
+    }
+
+    # Client spans: the request's SQL statements (asyncpg) and the webhook's POST (httpx).
+    sql = [s for s in traced.spans("goals", trace_id) if s["attributes"].get("db.system") == "postgresql"]
+    assert sql and all(s["kind"] == "CLIENT" for s in sql)
+    posts = [s for s in traced.spans("notifications", trace_id) if s["kind"] == "CLIENT" and s["name"] == "POST"]
+    assert [s["attributes"].get("url.full", s["attributes"].get("http.url")) for s in posts] == [receiver.url]
 
     # The server span continues the caller's traceparent: its parent is the span the client named.
     (server,) = [s for s in traced.spans("goals", trace_id) if s["name"] == "POST /v1/measurements"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from goalstream_cli import api_retry
 from goalstream_cli.goals_api import ApiKey, ApiUrl, api_client, how_to_point
 from goalstream_cli.goals_file import GoalFile, GoalFileError, read_goals
 
@@ -36,27 +36,18 @@ class Refused(Exception):
 
 
 def send(client: httpx.Client, goals: GoalFile, key: str) -> tuple[list[dict[str, Any]], bool]:
-    """The created goals and whether they were replayed; retries on 5xx and connection errors (the key makes
-    that safe). Raises Refused for a 404/409/422 about the content, RuntimeError when it cannot be sent."""
-    failure = ""
-    for attempt in range(5):
-        try:
-            response = client.post("/v1/goals/batch", json={"goals": goals.items}, headers={"Idempotency-Key": key})
-        except httpx.TransportError as exc:
-            failure = f"cannot reach the goals API at {client.base_url}: {exc}"
-        else:
-            if response.status_code in (200, 201):
-                created: list[dict[str, Any]] = response.json()["goals"]
-                return created, response.headers.get("Idempotent-Replayed") == "true"
-            if response.status_code in (404, 409, 422):
-                raise Refused(response.json())
-            if response.status_code < 500:
-                raise RuntimeError(
-                    f"the goals API at {client.base_url} answered {response.status_code}: {response.text[:500]}"
-                )
-            failure = f"the goals API at {client.base_url} answered {response.status_code}"
-        time.sleep(min(0.5 * 2**attempt, 5))
-    raise RuntimeError(failure)
+    """The created goals and whether they were replayed; resent on 5xx and connection errors (`api_retry`: the
+    key makes that safe). Raises Refused for a 404/409/422 about the content, RuntimeError when it cannot be sent."""
+    try:
+        response = api_retry.post(client, "/v1/goals/batch", {"goals": goals.items}, {"Idempotency-Key": key})
+    except api_retry.Unanswered as exc:
+        raise RuntimeError(str(exc)) from exc
+    if response.status_code in (200, 201):
+        created: list[dict[str, Any]] = response.json()["goals"]
+        return created, response.headers.get("Idempotent-Replayed") == "true"
+    if response.status_code in (404, 409, 422):
+        raise Refused(response.json())
+    raise RuntimeError(f"the goals API at {client.base_url} answered {response.status_code}: {response.text[:500]}")
 
 
 def _place(field: str | None, goals: GoalFile) -> str:

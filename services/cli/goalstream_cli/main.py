@@ -7,11 +7,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from goalstream_cli.admin import admin_app
 from goalstream_cli.dlq import dlq_app
 from goalstream_cli.goals_import import goals_import_command
 from goalstream_cli.lag import lag_command
+from goalstream_cli.mappings import mappings_app
+from goalstream_cli.mappings_connections import connections_app
 from goalstream_cli.measurements_import import import_command
 from goalstream_cli.run.settings import RunSettings
 from goalstream_cli.run.supervisor import run as run_supervisor
@@ -44,7 +47,7 @@ def run() -> None:
     try:
         code = run_supervisor(RunSettings(), console)
     except RuntimeError as exc:
-        console.print(f"[red]goalstream could not start:[/] {exc}")
+        console.print(f"[red]goalstream could not start:[/] {escape(str(exc))}")  # the text may hold [brackets]
         code = 1
     raise typer.Exit(code)
 
@@ -62,6 +65,8 @@ app.add_typer(goals_app, name="goals")
 webhooks_app = typer.Typer(help="Try webhook subscriptions locally.", no_args_is_help=True)
 webhooks_app.command("listen")(listen_command)
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(mappings_app, name="mappings")
+app.add_typer(connections_app, name="connections")
 
 
 @tracking_app.command("rebuild")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
-import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import httpx
+
+from goalstream_cli import api_retry
 
 
 class ImportAborted(Exception):
@@ -59,19 +60,13 @@ class Importer:
                 self.problem(line, "rejected", result.get("reason") or "rejected by the goals API")
 
     def _send(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The 202 answer; retries (the ids make it safe) on 5xx and connection errors."""
-        for attempt in range(5):
-            try:
-                response = self.client.post("/v1/measurements", json=body)
-            except httpx.TransportError as exc:
-                failure = f"cannot reach the goals API at {self.client.base_url}: {exc}"
-            else:
-                if response.status_code == 202:
-                    answer: dict[str, Any] = response.json()
-                    return answer
-                if response.status_code < 500:
-                    refusal = f"{response.status_code}: {response.text[:500]}"
-                    raise ImportAborted(f"the goals API at {self.client.base_url} answered {refusal}")
-                failure = f"the goals API at {self.client.base_url} answered {response.status_code}"
-            time.sleep(min(0.5 * 2**attempt, 5))
-        raise ImportAborted(failure)
+        """The 202 answer; resent on 5xx and connection errors (`api_retry`: the ids make it safe)."""
+        try:
+            response = api_retry.post(self.client, "/v1/measurements", body)
+        except api_retry.Unanswered as exc:
+            raise ImportAborted(str(exc)) from exc
+        if response.status_code != 202:
+            refusal = f"{response.status_code}: {response.text[:500]}"
+            raise ImportAborted(f"the goals API at {self.client.base_url} answered {refusal}")
+        answer: dict[str, Any] = response.json()
+        return answer

@@ -13,7 +13,14 @@ from fastapi import FastAPI
 from goalstream_contracts.topics import MEASUREMENTS
 from goalstream_goals.adapters import organisations
 from goalstream_goals.adapters.event_store import OUTBOX_CHANNEL
-from goalstream_goals.entrypoints import admin_http, goal_batch_http, goal_list_http, http
+from goalstream_goals.entrypoints import (
+    admin_http,
+    connections_http,
+    goal_batch_http,
+    goal_list_http,
+    http,
+    receivers_http,
+)
 from goalstream_goals.entrypoints.kafka import subscribe_measurements
 from goalstream_goals.service_layer.batch_permits import BatchPermits
 from goalstream_goals.service_layer.goal_cache import GoalCache
@@ -86,6 +93,8 @@ def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(goal_list_http.router)
     app.include_router(admin_http.keys_router)
     app.include_router(admin_http.operator_router)
+    app.include_router(connections_http.router)
+    app.include_router(receivers_http.router)
     return app
 
 

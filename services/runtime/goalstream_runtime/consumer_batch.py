@@ -12,19 +12,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 from opentelemetry import trace
-from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from goalstream_contracts.base import Payload
 from goalstream_contracts.cloudevents import ContractError, from_header_map, read_headers
 from goalstream_contracts.envelope import Envelope
 from goalstream_runtime import metrics
+from goalstream_runtime import telemetry_messaging as messaging
 from goalstream_runtime.db import Connection
 from goalstream_runtime.failures import ATTEMPTS, PAUSE_SECONDS, describe, is_transient
 from goalstream_runtime.logs import event_id_var, org_id_var
@@ -88,31 +90,47 @@ class Item:
             event_id_var.reset(event)
 
 
-def decode(records: Iterable[Any], span_name: str) -> list[Item]:
-    """Our contract's events, each with its span started; the others marked for the DLQ with the reason.
+def trace_parent(record: Any) -> Context | None:
+    """The producer's context a record carries (`traceparent`), or None; unreadable headers name none."""
+    try:
+        trace_headers = header_map(record.headers)
+    except Exception:  # not UTF-8: decoding refuses the record with the reason
+        return None
+    return extract(trace_headers) if "traceparent" in trace_headers else None
 
-    One pass per record: its headers are read once for the CloudEvent and once for its trace, and its
-    payload is validated from the raw bytes (`from_header_map`).
+
+def decode(
+    records: Sequence[Any], handler: str, group: str = "", parents: Sequence[Context | None] | None = None
+) -> list[Item]:
+    """Our contract's events, each with its `process <topic>` span started; the others marked for the DLQ.
+
+    A record's span (CONSUMER, `messaging.*` attributes) is a child of the context it carries (`parents`,
+    each record's `trace_parent`, when the caller has read them), else of the batch's span; `handler` (e.g.
+    `tracking apply`) names the projection. One pass per record: its headers are read once for the
+    CloudEvent and once for its trace, and its payload is validated from the raw bytes (`from_header_map`).
     """
     items: list[Item] = []
-    for record in records:
+    for i, record in enumerate(records):
         try:
-            envelope = from_header_map(read_headers(record.headers), record.value)
-            # The record's own trace when it names one; without it, the batch's consumer span.
-            trace_headers = header_map(record.headers)
-            parent = extract(trace_headers) if "traceparent" in trace_headers else None
+            headers = read_headers(record.headers)
+            envelope = from_header_map(headers, record.value, record.key, record.timestamp)
+            parent = parents[i] if parents is not None else trace_parent(record)
         except ContractError as exc:
             items.append(Item(record, reason=str(exc), outcome="dead_lettered"))
             continue
         except Exception as exc:  # headers that are not UTF-8, JSON nested past the recursion limit, ...
             items.append(Item(record, reason=describe(exc), outcome="dead_lettered"))
             continue
-        attributes = {
+        attributes = messaging.record_attributes(record, group, headers.get("ce_id") or str(envelope.event_id))
+        attributes |= {
             "goalstream.event_id": str(envelope.event_id),
             "goalstream.event_type": envelope.event_type,
             "goalstream.org_id": envelope.org_id,
+            "goalstream.handler": handler,
         }
-        items.append(Item(record, envelope, span=tracer.start_span(span_name, context=parent, attributes=attributes)))
+        name = messaging.span_name(messaging.PROCESS, record.topic)
+        span = tracer.start_span(name, context=parent, kind=SpanKind.CONSUMER, attributes=attributes)
+        items.append(Item(record, envelope, span=span))
     return items
 
 

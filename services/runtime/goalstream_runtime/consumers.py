@@ -24,11 +24,15 @@ from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry.context import Context
+from opentelemetry.trace import SpanKind
 
 from goalstream_contracts.topics import dlq
 from goalstream_runtime import consumer_batch, metrics
+from goalstream_runtime import telemetry_messaging as messaging
 from goalstream_runtime.consumer_batch import Apply, ApplyBatch, Item, OwnedBatch, Rejected
 from goalstream_runtime.failures import describe, is_transient
+from goalstream_runtime.telemetry import tracer
 
 __all__ = [
     "Apply",
@@ -121,8 +125,8 @@ def subscribe(
 ) -> None:
     """Register a projection of `topic` under consumer group `group_id`.
 
-    Each event's apply has a span named `span_name` (default `<group_id> apply`), a child of its
-    record's `traceparent`.
+    Each event is applied in its own `process <topic>` span (CONSUMER), a child of its record's
+    `traceparent`, whose `goalstream.handler` attribute is `span_name` (default `<group_id> apply`).
 
     `apply` is an `Apply` run for each event inside one transaction per batch that writes the
     processed markers, unless `owns_marker`: then it is an `ApplyBatch` that opens its own
@@ -161,8 +165,32 @@ async def consume_batch(
     the service's own errors to wait out) marks every record `retried` and re-raises after `retry_delay`
     (NACK_ON_ERROR redelivers the batch). Each record is counted and timed by its outcome, and its span ends.
     """
-    started, raw = time.perf_counter(), msg.raw_message
-    items = consumer_batch.decode(raw if isinstance(raw, tuple) else (raw,), span_name)
+    raw = msg.raw_message
+    records = raw if isinstance(raw, tuple) else (raw,)
+    parents = [consumer_batch.trace_parent(r) for r in records]
+    # The poll's own `process <topic>` span links every record's producer; each record's span is a child of its own.
+    with tracer.start_as_current_span(
+        messaging.span_name(messaging.PROCESS, topic),
+        kind=SpanKind.CONSUMER,
+        links=messaging.links(parents),
+        attributes=messaging.batch_attributes(records, topic, group_id),
+    ):
+        await _consume(broker, records, parents, topic, group_id, span_name, apply_items, retry_delay, transient)
+
+
+async def _consume(
+    broker: KafkaBroker,
+    records: tuple[Any, ...],
+    parents: list[Context | None],
+    topic: str,
+    group_id: str,
+    span_name: str,
+    apply_items: Callable[[list[Item]], Awaitable[None]],
+    retry_delay: float,
+    transient: tuple[type[Exception], ...],
+) -> None:
+    started = time.perf_counter()
+    items = consumer_batch.decode(records, span_name, group_id, parents)
     try:
         try:
             await apply_items(items)

@@ -18,7 +18,8 @@ from goalstream_contracts.inputs import Time
 from goalstream_runtime import http_docs, metrics
 from goalstream_runtime.http_errors import ApiError, error_body, unreadable_json
 from goalstream_runtime.http_guards import BodySizeLimit, NulGuard
-from goalstream_runtime.http_openapi import document_errors
+from goalstream_runtime.http_openapi import document
+from goalstream_runtime.http_openapi_ids import operation_id
 from goalstream_runtime.http_security import SecurityHeaders
 
 __all__ = ["ApiError", "IsoTime", "ReadinessCheck", "create_app", "error_body"]
@@ -92,6 +93,8 @@ async def _rolled_back(request: Request, exc: Exception) -> JSONResponse:
 def create_app(title: str, version: str, max_body_bytes: int, readiness: ReadinessCheck, **kwargs: Any) -> FastAPI:
     # FastAPI's /docs runs an inline script and /redoc loads fonts and script from elsewhere: http_docs
     # serves /docs under a Content-Security-Policy instead, and ReDoc is not served.
+    # Operation ids a generated client can call (`createGoal`), by one rule for every route: http_openapi_ids.
+    kwargs.setdefault("generate_unique_id_function", operation_id)
     app = FastAPI(title=title, version=version, docs_url=None, redoc_url=None, **kwargs)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ApiError, _api_error)
@@ -147,7 +150,7 @@ def create_app(title: str, version: str, max_body_bytes: int, readiness: Readine
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_errors(generate())
+            app.openapi_schema = document(generate())
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

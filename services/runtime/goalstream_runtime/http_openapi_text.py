@@ -72,3 +72,53 @@ PARAMETERS: dict[str, str] = {
     "if-match": 'the version from the ETag (`"3"`, `3` or `W/"3"`); a stale one is 409',
     "idempotency-key": "a retried request with the same key and body answers as the first did and writes nothing",
 }
+
+# The two keys an operation may take (`components.securitySchemes`): both are `Authorization: Bearer <key>`.
+SECURITY_SCHEMES: dict[str, Any] = {
+    "apiKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "an organisation's API key (`gs_…`), issued by `goalstream admin` or `POST /v1/keys`;"
+        " its scopes (`read`, `write`, `admin`) decide what it may do",
+    },
+    "operatorKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "an operator key (`gso_…`, `goalstream admin operator issue`): only `/v1/admin/*` takes it",
+    },
+}
+
+
+def _header(description: str, required: bool = True, **schema: Any) -> dict[str, Any]:
+    return {"description": description, "required": required, "schema": {"type": "string", **schema}}
+
+
+# Every response header the services set themselves (`components.headers`), by the name they are sent with.
+HEADERS: dict[str, Any] = {
+    "Retry-After": _header("seconds to wait before sending the same request again", type="integer", minimum=1),
+    "WWW-Authenticate": _header("`Bearer`: send the key as `Authorization: Bearer <key>`"),
+    "ETag": _header('the goal\'s version, quoted (`"3"`): send it back as If-Match to change this version'),
+    "Location": _header("the path of the resource this answer is about, e.g. `/v1/goals/{goal_id}`"),
+    "Idempotent-Replayed": _header(
+        "`true` when this answers a retry with the same Idempotency-Key: nothing was written again", required=False
+    ),
+    "Cache-Control": _header("`no-store`: the body holds a secret shown only once"),
+    # Sent on every response by the security middleware (http_security): no body is read as a page elsewhere.
+    "X-Content-Type-Options": _header("`nosniff`"),
+    "Content-Security-Policy": _header(
+        "lets nothing in an answer run, load or be framed (pages: their own scripts and styles only)"
+    ),
+    "X-Frame-Options": _header("`DENY`"),
+    "Referrer-Policy": _header("`no-referrer`"),
+}
+EVERY_RESPONSE = ("X-Content-Type-Options", "Content-Security-Policy", "X-Frame-Options", "Referrer-Policy")
+
+# Headers a handler sets on a success answer, by the schema of that answer's body: the representation carries
+# them wherever it is answered (a goal carries its version as ETag), so a new route answering one is covered.
+BODY_HEADERS: dict[str, tuple[str, ...]] = {
+    "GoalView": ("ETag", "Location"),
+    "SubscriptionCreated": ("Location", "Cache-Control"),
+    "SecretRotated": ("Cache-Control",),
+}
+# ... and on a 201 alone: the resource a POST made (a ladder read back with GET carries no Location).
+CREATED_HEADERS: dict[str, tuple[str, ...]] = {"LadderView": ("Location",)}

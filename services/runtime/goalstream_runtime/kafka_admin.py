@@ -2,32 +2,39 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Iterable, Mapping
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from goalstream_runtime import kafka_clients
 from goalstream_runtime.kafka_security import KafkaSecuritySettings
 
 log = logging.getLogger(__name__)
+CONNECT_WAIT = 0.2  # seconds between attempts to reach a broker that is starting
 
 
 async def _admin(bootstrap: str, timeout: float, security: KafkaSecuritySettings | None) -> AIOKafkaAdminClient:
-    deadline = time.monotonic() + timeout
-    while True:
+    """A started admin client; a broker still starting (a KafkaError) is tried again every 0.2 s for `timeout`."""
+
+    async def connect() -> AIOKafkaAdminClient:
         admin = kafka_clients.admin(bootstrap, security=security, request_timeout_ms=5000)
         try:
             await admin.start()
-            return admin
         except KafkaError:
             await admin.close()
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.2)
+            raise
+        return admin
+
+    retrying = AsyncRetrying(
+        stop=stop_after_delay(timeout),
+        wait=wait_fixed(CONNECT_WAIT),
+        retry=retry_if_exception_type(KafkaError),
+        reraise=True,  # the broker's own error after the last attempt
+    )
+    return await retrying(connect)
 
 
 async def ensure_topics(

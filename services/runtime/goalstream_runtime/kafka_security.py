@@ -14,14 +14,16 @@ from typing import Literal
 
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from goalstream_runtime.settings_files import FileSettings
 
 Protocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 Mechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 _SASL = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
 
 
-class KafkaSecuritySettings(BaseSettings):
+class KafkaSecuritySettings(FileSettings):
     """TLS and SASL towards the Kafka brokers; the default, PLAINTEXT, is for a broker on a private network."""
 
     # Never echo the input in a validation error: it holds the password.

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import asyncpg
 from fastapi import FastAPI
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,6 +40,10 @@ if TYPE_CHECKING:
     from goalstream_runtime.outbox import OutboxRelay
 
 log = logging.getLogger(__name__)
+
+# No `<name>_created` series beside each counter and histogram (issue 19): nothing of ours reads them, and each
+# doubles a counter's series in Prometheus. Process-wide, and read at scrape time, so once here is enough.
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 
 OUTCOMES = ("applied", "repeat", "dead_lettered", "retried")
 LABELS = ("topic", "group", "outcome")

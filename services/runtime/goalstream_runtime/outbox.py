@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -26,11 +27,13 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import RecordMetadata
+from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind
 
 from goalstream_contracts.cloudevents import TYPE_PREFIX, KafkaRecord, KafkaTextRecord
 from goalstream_runtime import kafka_clients, watermarks
+from goalstream_runtime import telemetry_messaging as messaging
 from goalstream_runtime.db import Connection, connect, lock_key
 from goalstream_runtime.kafka_admin import ensure_topics
 from goalstream_runtime.settings import RelaySettings
@@ -89,7 +92,7 @@ Parents = dict[tuple[tuple[str, str], ...], Context]
 async def _send(
     producer: AIOKafkaProducer, row: asyncpg.Record, parents: Parents | None = None
 ) -> asyncio.Future[RecordMetadata]:
-    """Queue one outbox row on the producer; a row with a stored trace gets a publish span in it.
+    """Queue one outbox row on the producer; a row with a stored trace gets a `send <topic>` span in it.
 
     `parents` keeps the contexts a batch has already read from stored traces: the events of one request
     or one measurement share their trace, and reading it costs more than the rest of the row.
@@ -104,15 +107,33 @@ async def _send(
         parent = extract(stored)
         if parents is not None:
             parents[key] = parent
-    with tracer.start_as_current_span(
-        f"{row['topic']} publish",
-        context=parent,
-        kind=SpanKind.PRODUCER,
-        attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"]},
-    ):
-        # The record names the publish span, so consumers' spans hang below it in the same trace.
+    topic, ce_id = row["topic"], next((v for k, v in headers if k == "ce_id"), None)
+    attributes = messaging.send_attributes(topic, bytes(row["message_key"]), ce_id)
+    span = tracer.start_span(
+        messaging.span_name(messaging.SEND, topic), context=parent, kind=SpanKind.PRODUCER, attributes=attributes
+    )
+    # The span lasts until the broker answers, which says the partition and offset (`_acknowledged`).
+    with trace.use_span(span, end_on_exit=False):
+        # The record names the send span, so consumers' spans hang below it in the same trace.
         own = [(k, v.encode()) for k, v in headers if k.lower() not in stored]
-        return await _produce(producer, row, own + [(k, v.encode()) for k, v in current_headers().items()])
+        try:
+            future = await _produce(producer, row, own + [(k, v.encode()) for k, v in current_headers().items()])
+        except BaseException as exc:
+            messaging.failed(span, exc)
+            span.end()
+            raise
+    future.add_done_callback(functools.partial(_acknowledged, span))
+    return future
+
+
+def _acknowledged(span: Span, future: asyncio.Future[RecordMetadata]) -> None:
+    """End a send span when the broker has answered: with where it put the record, or why it did not."""
+    if not future.cancelled():
+        if (exc := future.exception()) is not None:
+            messaging.failed(span, exc)
+        else:
+            messaging.acknowledged(span, future.result().partition, future.result().offset)
+    span.end()
 
 
 async def _produce(

@@ -1,4 +1,5 @@
-"""Typed settings every goalstream process reads from the environment (prefix `GOALSTREAM_`)."""
+"""Typed settings every goalstream process reads (prefix `GOALSTREAM_`): from the environment, then a `.env` file,
+then a secrets directory (`settings_files.py`, the base of every settings class through KafkaSecuritySettings)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import logging
 from pathlib import Path
 
 from faststream.kafka import KafkaBroker
-from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -123,13 +123,12 @@ async def start_broker(broker: KafkaBroker, settings: ServiceSettings) -> None:
 def kafka_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
     """The service's FastStream broker, logging through the JSON log lines like everything else.
 
-    Its telemetry middleware continues each record's `traceparent` in a consumer span (and puts
-    the current one on what the broker publishes).
+    No FastStream telemetry middleware: `consumers.consume_batch` makes the consumer spans, after the
+    OpenTelemetry messaging conventions (the middleware's follow an older version of them).
     """
     return kafka_clients.broker(
         settings.kafka_bootstrap,
         security=settings,
         client_id=f"goalstream-{service}{settings.instance_id}",
         logger=logging.getLogger("faststream"),
-        middlewares=[KafkaTelemetryMiddleware(include_messages_counters=False)],
     )

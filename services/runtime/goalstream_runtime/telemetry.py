@@ -26,6 +26,8 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter, SpanExportResult
 
+from goalstream_runtime.telemetry_clients import instrument_clients
+
 TRACE_FILE_ENV = "GOALSTREAM_TRACE_FILE"
 TRACE_HEADERS = ("traceparent", "tracestate")
 
@@ -46,15 +48,32 @@ def otlp_enabled(env: Mapping[str, str] = os.environ) -> bool:
 
 
 def setup_tracing(service_name: str, env: Mapping[str, str] = os.environ) -> TracerProvider:
-    """Install this process's tracer provider; spans go to OTLP and/or the trace file if configured."""
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+    """Install this process's tracer provider, with asyncpg and httpx client spans; spans go to OTLP and/or the
+    trace file if configured."""
+    provider = tracer_provider(service_name, env)
+    trace.set_tracer_provider(provider)
+    instrument_clients(provider)
+    return provider
+
+
+def resource(service_name: str, env: Mapping[str, str] = os.environ) -> Resource:
+    """The standard variables' resource (`OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME`); `service_name` names the
+    service only when neither does."""
+    named = env.get("OTEL_SERVICE_NAME", "").strip() or any(
+        pair.split("=", 1)[0].strip() == SERVICE_NAME for pair in env.get("OTEL_RESOURCE_ATTRIBUTES", "").split(",")
+    )
+    return Resource.create({} if named else {SERVICE_NAME: service_name})
+
+
+def tracer_provider(service_name: str, env: Mapping[str, str] = os.environ) -> TracerProvider:
+    """A tracer provider for the service, exporting as configured (not installed: `setup_tracing` does that)."""
+    provider = TracerProvider(resource=resource(service_name, env))
     if otlp_enabled(env):
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     if path := env.get(TRACE_FILE_ENV):
         provider.add_span_processor(SimpleSpanProcessor(JsonLinesExporter(path)))
-    trace.set_tracer_provider(provider)
     return provider
 
 

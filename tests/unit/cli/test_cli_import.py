@@ -129,3 +129,25 @@ def test_the_command_exits_1_on_problems_and_2_when_it_cannot_run(tmp_path: Path
     assert result.exit_code == 1, result.output
     assert "line 2: invalid: value 'abc' is not a number" in result.output
     assert errors.read_text().splitlines()[1].startswith("2,invalid,")
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        (row(goal_id="g" * 101), "goal_id is longer than 100 characters"),  # the API's bound, not the topic's
+        (row(value=True), "value True is not a number"),
+        (row(confidence=False), "confidence False is not a number"),
+        (row(value="1e16"), "value is not a finite number between"),
+        (row(source="a\x00b"), "source must not contain control characters"),
+    ],
+)
+def test_rows_are_read_through_the_contract_model(fields: dict[str, Any], reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        check_row(fields)
+
+
+def test_content_ids_stay_those_of_earlier_imports() -> None:
+    """Importing a file again with this version of the CLI lands nothing new: the ids are unchanged."""
+    assert check_row(row(), "dflt")["id"] == "imp_8e450ad3403bd7a1a7eb5fea73c98dede03cc95c"
+    again = row(metric=" m ", value=" 2.5 ", observed_at="2026-01-01T01:00:00+01:00", comment="hi", goal_id="g1")
+    assert check_row(again | {"confidence": "0.50"}, "dflt")["id"] == "imp_4823d139836072f34704f0166da67e0fa3fd1c9f"

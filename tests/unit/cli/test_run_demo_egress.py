@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from goalstream_cli.run.settings import RunSettings
@@ -38,4 +40,13 @@ def test_services_others_can_reach_never_get_the_demo_relaxation(monkeypatch: py
     """Anyone with a key could otherwise make notifications POST to this machine's own services."""
     monkeypatch.delenv("GOALSTREAM_EGRESS_ALLOW", raising=False)
     monkeypatch.setenv("GOALSTREAM_HTTP_HOST", host)
+    assert RunSettings().demo_egress_allow() is None
+
+
+def test_an_allow_list_in_the_dotenv_file_wins_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The services read it from .env as well; the demo's, passed in their environment, would otherwise win."""
+    monkeypatch.delenv("GOALSTREAM_EGRESS_ALLOW", raising=False)
+    monkeypatch.delenv("GOALSTREAM_HTTP_HOST", raising=False)
+    (tmp_path / "run.env").write_text('GOALSTREAM_EGRESS_ALLOW=["10.1.0.0/16"]\n')
+    monkeypatch.setenv("GOALSTREAM_ENV_FILE", str(tmp_path / "run.env"))
     assert RunSettings().demo_egress_allow() is None

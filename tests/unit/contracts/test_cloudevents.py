@@ -272,11 +272,25 @@ def test_unknown_payload_fields_are_ignored() -> None:
     assert from_kafka(rec.headers, value).payload == sample(events.GoalArchived)
 
 
-@pytest.mark.parametrize("name", ["ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "ce_orgid"])
+@pytest.mark.parametrize("name", ["ce_specversion", "ce_id", "ce_type", "ce_source"])
 def test_missing_header(name: str) -> None:
     rec = record()
     with pytest.raises(ContractError, match=f"missing CloudEvents headers: {name}"):
-        from_kafka(headers_without(rec, name), rec.value)
+        from_kafka(headers_without(rec, name), rec.value, rec.key, 0)
+
+
+def test_missing_time_with_no_record_timestamp() -> None:
+    rec = record()
+    with pytest.raises(ContractError, match=r"missing CloudEvents headers: ce_time \(and the record has no timestamp"):
+        from_kafka(headers_without(rec, "ce_time"), rec.value, rec.key, None)
+
+
+@pytest.mark.parametrize("key", [None, b""])
+def test_missing_organisation_with_nothing_to_supply_it(key: bytes | None) -> None:
+    rec = record()
+    headers = [(n, v) for n, v in rec.headers if n not in ("ce_orgid", "ce_partitionkey")]
+    with pytest.raises(ContractError, match=r"missing CloudEvents headers: ce_orgid \(and the record has no key"):
+        from_kafka(headers, rec.value, key, 0)
 
 
 def test_no_headers_at_all() -> None:
@@ -375,7 +389,7 @@ def test_newer_schema_version_than_known() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("ce_id", "not-a-uuid"), ("ce_schemaversion", "two"), ("ce_time", "yesterday"), ("ce_streamversion", "x")],
+    [("ce_id", ""), ("ce_schemaversion", "two"), ("ce_time", "yesterday"), ("ce_streamversion", "x")],
 )
 def test_malformed_envelope_header(name: str, value: str) -> None:
     rec = record()

@@ -2,7 +2,9 @@
 
 Records are compared byte for byte (topic, key, value, every header in order) for every event type, and
 decoding gives the same envelope, or refuses with the same reason, as the old reader. A change that
-alters the wire fails here first.
+alters the wire fails here first. The changes made on purpose since are stated here: the records carry
+`ce_partitionkey` (= the key) after `ce_orgid` (issue 19), and a `ce_id` that is not a UUID is read
+(`test_cloudevents_interop.py` holds what it becomes).
 """
 
 from __future__ import annotations
@@ -28,9 +30,16 @@ EXAMPLES = examples.example_envelopes()
 by_type = pytest.mark.parametrize("event_type", sorted(EXAMPLES))
 
 
+def reference_record(envelope: Envelope[Any]) -> tuple[str, bytes, bytes, tuple[tuple[str, bytes], ...]]:
+    """The old record with the one header added since: `ce_partitionkey`, the key, after `ce_orgid`."""
+    topic, key, value, headers = wire_reference.to_kafka(envelope)
+    at = [name for name, _ in headers].index("ce_orgid") + 1
+    return topic, key, value, (*headers[:at], ("ce_partitionkey", key), *headers[at:])
+
+
 def assert_same_record(envelope: Envelope[Any]) -> None:
     record, text = to_kafka(envelope), to_kafka_text(envelope)  # the outbox stores the text form
-    assert (record.topic, record.key, record.value, record.headers) == wire_reference.to_kafka(envelope)
+    assert (record.topic, record.key, record.value, record.headers) == reference_record(envelope)
     assert (text.topic, text.key, text.value) == (record.topic, record.key, record.value)
     assert tuple((k, v.encode()) for k, v in text.headers) == record.headers
     assert json.loads(record.value) == wire_reference.stored_payload(envelope)  # what `events.payload` holds
@@ -142,7 +151,6 @@ HEADERS = {
     "stream version 0": headers(ce_streamversion="0"),
     "stream version -1": headers(ce_streamversion="-1"),
     "stream version x": headers(ce_streamversion="x"),
-    "ce_id not a uuid": headers(ce_id="nope"),
     "correlation not a uuid": headers(ce_correlationid="nope"),
     "empty causation": headers(ce_causationid=""),
     "causation not a uuid": headers(ce_causationid="nope"),

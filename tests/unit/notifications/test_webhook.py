@@ -74,6 +74,7 @@ def test_body_carries_type_ids_subject_time_and_payload() -> None:
         "org_id": "org-1",
         "subject": "g-1",
         "title": None,
+        "timestamp": at.isoformat(),  # Standard Webhooks' field
         "occurred_at": at.isoformat(),
         "data": payload.model_dump(mode="json"),
     }

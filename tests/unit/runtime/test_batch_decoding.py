@@ -27,6 +27,10 @@ class Record:  # the fields of aiokafka's ConsumerRecord that decoding and the D
     headers: list[tuple[str, bytes]]
     value: bytes | None
     offset: int
+    key: bytes | None = b"acme"
+    timestamp: int = 1_780_000_000_000
+    topic: str = "t"
+    partition: int = 0
 
 
 @pytest.fixture

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -105,15 +107,28 @@ class FakeProducer:
 
     async def send(self, topic: str, **kwargs: Any) -> Any:
         self.sent.append({"topic": topic, **kwargs})
-        return None
+        acked: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        acked.set_result(SimpleNamespace(partition=2, offset=41))  # what the broker answers
+        return acked
 
 
 async def test_relay_publish_span_continues_the_stored_trace(spans: InMemorySpanExporter) -> None:
     producer = FakeProducer()
     row = {"topic": "t", "value": b"{}", "message_key": b"org", "headers": [["ce_id", "1"], ["traceparent", PARENT]]}
-    await outbox._send(producer, row)  # type: ignore[arg-type]
+    await (await outbox._send(producer, row))  # type: ignore[arg-type]
+    await asyncio.sleep(0)  # the acknowledgement's callback ends the span
     (published,) = spans.get_finished_spans()
-    assert published.name == "t publish" and published.kind == trace.SpanKind.PRODUCER
+    assert published.name == "send t" and published.kind == trace.SpanKind.PRODUCER
+    assert published.attributes == {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "send",
+        "messaging.operation.name": "send",
+        "messaging.destination.name": "t",
+        "messaging.kafka.message.key": "org",
+        "messaging.message.id": "1",
+        "messaging.destination.partition.id": "2",
+        "messaging.kafka.offset": 41,
+    }
     assert published.parent is not None and format(published.parent.span_id, "016x") == "00f067aa0ba902b7"
     headers = dict(producer.sent[0]["headers"])
     span_id = format(published.context.span_id, "016x")
@@ -183,3 +198,16 @@ def test_the_trace_file_gets_one_json_line_per_span(tmp_path: Path) -> None:
     assert lines[0]["parent_span_id"] == lines[1]["span_id"]
     assert lines[1]["parent_span_id"] == "00f067aa0ba902b7"
     provider.shutdown()
+
+
+def test_otel_service_name_names_the_service_and_the_resource_attributes_stay(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=staging")
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    assert telemetry.tracer_provider("goals").resource.attributes["service.name"] == "goals"
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "x")
+    attributes = telemetry.tracer_provider("goals").resource.attributes
+    assert attributes["service.name"] == "x"
+    assert attributes["deployment.environment.name"] == "staging"
+    monkeypatch.delenv("OTEL_SERVICE_NAME")
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "service.name=from-attributes")
+    assert telemetry.tracer_provider("goals").resource.attributes["service.name"] == "from-attributes"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -34,6 +33,11 @@ class RunSettings(InfraSettings):
         " to POST to this machine's own services. The services on their own refuse loopback and private"
         " addresses.",
     )
+    egress_allow: str | None = Field(
+        default=None,
+        description="Notifications' egress allow-list, read here only to know whether the operator set one (in the"
+        " environment, the .env file or the secrets directory): then the demo leaves it alone.",
+    )
     ready_timeout: float = Field(default=90.0, gt=0, description="Seconds to wait for every service to be ready.")
     run_crash_limit: int = Field(
         default=3,
@@ -48,11 +52,7 @@ class RunSettings(InfraSettings):
     def demo_egress_allow(self) -> str | None:
         """The egress allow-list notifications gets in the demo (loopback, when the services listen only there), or
         None: its own settings apply."""
-        if (
-            self.demo_webhooks_to_this_machine
-            and "GOALSTREAM_EGRESS_ALLOW" not in os.environ
-            and loopback(self.http_host)
-        ):
+        if self.demo_webhooks_to_this_machine and self.egress_allow is None and loopback(self.http_host):
             return '["127.0.0.0/8", "::1/128"]'
         return None
 

@@ -27,6 +27,7 @@ from goalstream_goals.domain.define import (
 from goalstream_goals.domain.errors import DomainError
 from goalstream_goals.domain.goal import Goal
 from goalstream_goals.service_layer import idempotency
+from goalstream_goals.service_layer.conflicts import StaleVersion, retried_on_conflict
 from goalstream_goals.service_layer.goal_cache import GoalCache
 from goalstream_goals.service_layer.series_fold import fold_series
 from goalstream_goals.service_layer.tree_memory import TreeMemory
@@ -89,6 +90,7 @@ class GoalsService:
         """A session with the service's memory of committed goals and trees (call its `committed` after commit)."""
         return Session(conn, org_id, now, tolerances, correlation_id, causation_id, self.cache, self.tree_memory)
 
+    @retried_on_conflict
     async def set_goal(
         self, org_id: str, fields: dict[str, Any], correlation_id: uuid.UUID, idempotency_key: str | None = None
     ) -> GoalRecord:
@@ -106,13 +108,14 @@ class GoalsService:
             await fold_series(s, goal)  # the values kept for its metric count, as if they arrived now
         return await self.get_goal(org_id, goal.goal_id)
 
+    @retried_on_conflict
     async def revise_goal(
         self, org_id: str, goal_id: str, expected_version: int, changes: dict[str, Any], correlation_id: uuid.UUID
     ) -> GoalRecord:
         async with self.session(org_id, correlation_id) as s:
             goal = await s.goal(goal_id)
             if goal.version != expected_version:
-                raise ConcurrencyError(goal_id, expected_version, goal.version)
+                raise StaleVersion(goal_id, expected_version, goal.version)
             if "parent_id" in changes or "guards" in changes:
                 await _check_links(s, goal_id, changes.get("parent_id"), changes.get("guards"))
             events = decide_revise(goal, changes, s.now, s.tolerances)
@@ -124,6 +127,7 @@ class GoalsService:
                 await s.commit(refolded, decide_recounted(refolded, s.now, s.tolerances))
         return await self.get_goal(org_id, goal_id)
 
+    @retried_on_conflict
     async def archive_goal(
         self, org_id: str, goal_id: str, expected_version: int | None, reason: str | None, correlation_id: uuid.UUID
     ) -> GoalRecord:
@@ -132,10 +136,11 @@ class GoalsService:
             # A stale If-Match refuses the archive, unless the goal is archived already: the change it asks for
             # has succeeded (a retried DELETE whose answer was lost), so it answers as an archive (RFC 9110 §13.1.1).
             if expected_version is not None and expected_version != goal.version and not goal.archived:
-                raise ConcurrencyError(goal_id, expected_version, goal.version)
+                raise StaleVersion(goal_id, expected_version, goal.version)
             await s.commit(goal, decide_archive(goal, reason))
         return await self.get_goal(org_id, goal_id)
 
+    @retried_on_conflict
     async def plan_goal(
         self,
         org_id: str,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import random
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +13,8 @@ from goalstream_goals.adapters.event_store import lock_organisation
 from goalstream_goals.adapters.series import Kept
 from goalstream_goals.domain.goal import Goal, Measurement
 from goalstream_goals.domain.measure import decide_measurement
-from goalstream_goals.service_layer.goals import ConcurrencyError, GoalsService
+from goalstream_goals.service_layer.conflicts import retried_on_conflict
+from goalstream_goals.service_layer.goals import GoalsService
 from goalstream_goals.service_layer.unit_of_work import Session
 
 Outcome = Literal["accepted", "duplicate", "rejected"]
@@ -55,7 +54,6 @@ class BatchResult:
 # anyway, at their first append), so batches side by side and the topic consumer do not race for a
 # goal. A writer that does not lock first can still move a goal on under it: then the batch, of which
 # nothing was written, is decided again on fresh state.
-ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -78,17 +76,10 @@ async def record_measurements(
     """Apply (goal id or None, measurement) pairs in order; rejected items change nothing, the rest apply.
 
     The whole batch is one transaction; when a goal moved on under it (ConcurrencyError), nothing of it
-    was written and it is tried again, up to ATTEMPTS times, after a short random pause. `origins`, one
-    per item, gives each measurement its own cause and trace (a batch of topic records).
+    was written and it is tried again (`retried_on_conflict`). `origins`, one per item, gives each
+    measurement its own cause and trace (a batch of topic records).
     """
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            return await _record_once(service, org_id, batch, correlation_id, causation_id, origins)
-        except ConcurrencyError:
-            if attempt == ATTEMPTS:
-                raise
-            await asyncio.sleep(random.uniform(0, 0.02 * attempt))
-    raise AssertionError("unreachable")
+    return await retried_on_conflict(_record_once)(service, org_id, batch, correlation_id, causation_id, origins)
 
 
 async def _record_once(

