@@ -20,6 +20,8 @@ from goalstream_goals.entrypoints import (
     goal_list_http,
     http,
     receivers_http,
+    receivers_salesforce_http,
+    receivers_segment_http,
 )
 from goalstream_goals.entrypoints.kafka import subscribe_measurements
 from goalstream_goals.service_layer.batch_permits import BatchPermits
@@ -95,6 +97,8 @@ def build_app(settings: GoalsSettings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(admin_http.operator_router)
     app.include_router(connections_http.router)
     app.include_router(receivers_http.router)
+    app.include_router(receivers_salesforce_http.router)
+    app.include_router(receivers_segment_http.router)
     return app
 
 

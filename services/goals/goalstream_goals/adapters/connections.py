@@ -79,6 +79,16 @@ async def by_account(conn: Connection, platform: str, account: str) -> Bound | N
     return Bound(ConnectionInfo(**shown), secret)
 
 
+async def every_bound(conn: Connection, platform: str) -> list[Bound]:
+    """Every connection of `platform` with its secret: the Segment receiver tries each when an event names no
+    source (`projectId`)."""
+    rows = await conn.fetch(
+        f"SELECT {SHOWN}, secret FROM inbound_connections WHERE platform = $1 ORDER BY connection_id", platform
+    )
+    found = [dict(r) for r in rows]
+    return [Bound(ConnectionInfo(**{k: v for k, v in r.items() if k != "secret"}), r["secret"]) for r in found]
+
+
 async def by_token(conn: Connection, token_hash: str) -> Bound | None:
     """The Salesforce connection whose receiver token hashes to `token_hash` (service_layer.connections.token_hash)."""
     row = await conn.fetchrow(f"SELECT {SHOWN} FROM inbound_connections WHERE token_hash = $1", token_hash)

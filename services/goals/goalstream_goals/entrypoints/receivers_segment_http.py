@@ -1,0 +1,114 @@
+"""`POST /v1/receivers/segment`: Segment's Webhooks destinations. No bearer key: `X-Signature` (hex HMAC-SHA1 of
+the body with the destination's shared secret) is the authentication.
+
+The connection is the one bound to the event's source (`projectId`, which Segment sets on what it forwards). An
+event without one (an Actions mapping whose Data leaves it out) is verified against each Segment connection's
+secret in turn, and taken only when exactly one verifies it: a secret shared by two connections cannot say which
+source sent it. Answers: 200 with what the delivery did (Segment retries 5xx and 429, so an event taken is answered
+at once; other calls than `track` are answered and counted as ignored); 401 for an unknown source or a bad or
+missing signature; 400 naming the field for a body that is not a Segment event; 413 over the size limit; 503 when
+the goals kept changing under it (nothing recorded: Segment sends it again). In every refusal nothing changes.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+
+from goalstream_goals.adapters import connections as connection_rows
+from goalstream_goals.adapters.connections import Bound
+from goalstream_goals.domain.inbound import segment
+from goalstream_goals.service_layer.goals import ConcurrencyError, GoalsService
+from goalstream_goals.service_layer.inbound import receive
+from goalstream_runtime.http import ApiError
+
+MAX_BYTES = 1_000_000  # Segment refuses events over 32 kB; a body far over that is not one of its deliveries
+
+
+def _service(request: Request) -> GoalsService:
+    service: GoalsService = request.app.state.goals
+    return service
+
+
+Service = Annotated[GoalsService, Depends(_service)]
+router = APIRouter(prefix="/v1/receivers", tags=["receivers"])
+
+
+def _source(body: bytes) -> str | None:
+    """The Segment source the delivery names (`projectId`), None when it names none; one source a delivery."""
+    try:
+        decoded = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "malformed_json", f"request body is not valid JSON: {exc}") from exc
+    events = decoded if isinstance(decoded, list) else [decoded]
+    found = {e["projectId"] for e in events if isinstance(e, dict) and isinstance(e.get("projectId"), str)}
+    if len(found) > 1:
+        raise ApiError(400, "malformed_event", "a delivery comes from one Segment source", "projectId")
+    return next(iter(found), None) or None
+
+
+async def _verified(service: GoalsService, body: bytes, source: str | None, sent: str | None) -> Bound:
+    """The connection whose shared secret signed `body`, or 401."""
+    async with service.pool.acquire() as conn:
+        if source is not None:
+            found = await connection_rows.by_account(conn, "segment", source)
+            candidates = [] if found is None else [found]
+        else:
+            candidates = await connection_rows.every_bound(conn, "segment")
+    if not candidates:
+        raise ApiError(401, "unauthorized", f"no connection binds Segment source {source}" if source else
+                       "no Segment connection; an event without projectId is verified against each")  # fmt: skip
+    verified = []
+    for candidate in candidates:
+        try:
+            segment.verify(candidate.secret or "", body, sent)
+        except segment.Refused as exc:
+            if source is not None:
+                raise ApiError(401, "unauthorized", str(exc)) from exc
+        else:
+            verified.append(candidate)
+    if len(verified) != 1:
+        why = "matches no connection's shared secret" if not verified else "matches several connections' secrets"
+        raise ApiError(401, "unauthorized", f"{segment.SIGNATURE_HEADER} {why}: send the event's projectId")
+    return verified[0]
+
+
+@router.post(
+    "/segment",
+    responses={
+        200: {"description": "taken: measurements by outcome, the events no mapping matched, how many were ignored"},
+        400: {"description": "`malformed_json`, or `malformed_event` naming the field: not a Segment event"},
+        401: {"description": "`unauthorized`: unknown source, or a bad or missing X-Signature"},
+        413: {"description": f"`payload_too_large`: the body is over {MAX_BYTES} bytes"},
+    },
+)
+async def receive_segment_event(
+    request: Request,
+    service: Service,
+    x_signature: Annotated[
+        str | None, Header(description="hex HMAC-SHA1 of the body with the destination's shared secret")
+    ] = None,
+) -> dict[str, Any]:
+    body = await request.body()
+    if len(body) > MAX_BYTES:
+        raise ApiError(413, "payload_too_large", f"request body is larger than {MAX_BYTES} bytes")
+    bound = await _verified(service, body, _source(body), x_signature)
+    try:
+        delivery = segment.parse(body, account=bound.info.account)
+    except segment.Malformed as exc:
+        raise ApiError(400, exc.code, str(exc), exc.field) from exc
+    try:
+        receipt = await receive(service, bound.info, list(delivery.records), uuid.uuid4())
+    except ConcurrencyError as exc:
+        message = "the goals kept changing under the delivery; nothing was recorded, send it again"
+        raise ApiError(503, "busy", message, headers={"Retry-After": "1"}) from exc
+    return {
+        "accepted": receipt.accepted,
+        "duplicate": receipt.duplicate,
+        "rejected": receipt.rejected,
+        "unmatched": [vars(u) for u in receipt.unmatched],
+        "ignored": len(delivery.ignored),
+    }
