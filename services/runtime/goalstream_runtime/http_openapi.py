@@ -65,7 +65,8 @@ def _document(path: str, operation: dict[str, Any]) -> None:
     for code, response in responses.items():
         if (path.startswith("/v1/") and (code.startswith("4") or code == "503")) or code == "422":
             response.setdefault("description", REFUSALS.get(code, OTHER))
-            response["content"] = ERROR_BODY
+            if "application/json" in response.get("content", {"application/json": {}}):
+                response["content"] = ERROR_BODY  # a route that answers in another type (SOAP) keeps its own
     document_headers(path, operation)
 
 

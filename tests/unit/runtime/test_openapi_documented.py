@@ -109,8 +109,10 @@ def test_every_operation_documents_its_refusals_with_the_error_body(documents: d
             responses = operation["responses"]
             for code in sorted(_expected_refusals(service, method, path, operation)):
                 response = responses.get(code, {})
-                body = response.get("content", {}).get("application/json", {}).get("schema")
-                if not response.get("description") or body != ERROR:
+                content = response.get("content", {})
+                body = content.get("application/json", {}).get("schema")
+                own_type = bool(content) and "application/json" not in content  # e.g. the Salesforce receiver's SOAP
+                if not response.get("description") or (body != ERROR and not own_type):
                     undocumented.append(f"{service}: {method.upper()} {path} {code}")
     assert undocumented == [], "refusals not documented:\n" + "\n".join(undocumented)
 

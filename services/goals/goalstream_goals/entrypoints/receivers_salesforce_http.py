@@ -45,15 +45,23 @@ def _fault(status: int, reason: str, headers: dict[str, str] | None = None) -> R
     return _soap(status, salesforce.fault(reason, sender_at_fault=status < 500), headers)
 
 
+FAULTS = {  # what each refusal's SOAP fault says, as OpenAPI documents it
+    400: "the body is not an Outbound Message; names the element",
+    401: "unknown receiver token, or another OrganizationId",
+    413: f"the body is over {MAX_BYTES} bytes",
+    503: "the goals kept changing; nothing recorded, Salesforce retries",
+}
+
+
 @router.post(
     "/salesforce/{token}",
     response_class=Response,
     responses={
         200: {"description": "taken: the SOAP `notificationsResponse` with `<Ack>true</Ack>`", "content": SOAP_XML},
-        400: {"description": "a SOAP fault (text/xml): the body is not an Outbound Message; names the element"},
-        401: {"description": "a SOAP fault (text/xml): unknown receiver token, or another OrganizationId"},
-        413: {"description": f"a SOAP fault (text/xml): the body is over {MAX_BYTES} bytes"},
-        503: {"description": "a SOAP fault (text/xml): the goals kept changing; nothing recorded, Salesforce retries"},
+        **{
+            code: {"description": f"a SOAP fault (text/xml): {why}", "content": SOAP_XML}
+            for code, why in FAULTS.items()
+        },
     },
 )
 async def receive_salesforce_outbound_message(token: Token, request: Request, service: Service) -> Response:
