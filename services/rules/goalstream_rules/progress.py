@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import math
+import sys
+
 # Float arithmetic: (0.3 - 0.1) / (0.3 - 0.1) is exact, but a target reached through sums may land
 # a hair below; a goal within EPSILON of a threshold has reached it.
 EPSILON = 1e-9
 
 
 def progress(current: float, baseline: float, target: float) -> float:
-    """Raw progress, may exceed 1 or fall below 0; works for decreasing targets too."""
-    return (current - baseline) / (target - baseline)
+    """Raw progress, may exceed 1 or fall below 0; works for decreasing targets too. Always finite: a target a
+    hair from its baseline (5e-324 apart is allowed) would make the quotient overflow, and events carry only finite
+    numbers, so it stops at the largest float, still as far past the target as a number can say."""
+    raw = (current - baseline) / (target - baseline)
+    return raw if math.isfinite(raw) else math.copysign(sys.float_info.max, raw)
 
 
 def value_at(raw_progress: float, baseline: float, target: float) -> float:

@@ -62,11 +62,13 @@ class Goals:
 
 
 @contextlib.asynccontextmanager
-async def running_goals(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Goals]:
+async def running_goals(
+    database_url: str, kafka_bootstrap: str, group_prefix: str | None = None
+) -> AsyncIterator[Goals]:
     settings = GoalsSettings(
         database_url=database_url,
         kafka_bootstrap=kafka_bootstrap,
-        consumer_group_prefix=f"it-{uuid.uuid4().hex[:8]}",
+        consumer_group_prefix=group_prefix or f"it-{uuid.uuid4().hex[:8]}",
         scheduler_enabled=False,
         relay_poll_seconds=0.2,
     )

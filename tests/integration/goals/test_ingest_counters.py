@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from goalstream_contracts.measurements import MeasurementSubmitted
 from goalstream_contracts.topics import MEASUREMENTS
 from tests.integration.goals.admin_harness import GOAL, Goals, bearer, running_goals
-from tests.support.infra import Endpoints
+from tests.support.infra import Endpoints, start_groups_at_end
 from tests.support.measurements import publish_measurements
 from tests.support.polling import eventually
 
@@ -24,7 +24,10 @@ REJECTED = "goalstream_measurements_rejected_total"
 
 @pytest.fixture
 async def goals(database_url: str, infra: Endpoints) -> AsyncIterator[Goals]:
-    async with running_goals(database_url, infra.kafka_bootstrap) as goals:
+    # Its consumers start at the topic's end: what earlier tests left on the shared topic must not move the counters.
+    prefix = f"it-{uuid.uuid4().hex[:8]}"
+    await start_groups_at_end(infra.kafka_bootstrap, prefix)
+    async with running_goals(database_url, infra.kafka_bootstrap, prefix) as goals:
         yield goals
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -65,3 +67,10 @@ def test_reached_allows_float_noise_just_below_the_threshold() -> None:
     assert total < 1.0 and reached(progress(total, 0.0, 1.0))
     assert reached(1.0) and reached(1.5) and not reached(1.0 - 1e-6)
     assert reached(0.5, 0.5) and not reached(0.49, 0.5)
+
+
+def test_progress_stays_finite_when_the_target_is_a_hair_from_the_baseline() -> None:
+    """Found by the edge-value test: a sum goal with target 5e-324 over its baseline, two values of 1: the
+    quotient overflowed to inf and MeasurementRecorded refused it (a 500)."""
+    assert math.isfinite(progress(2.0, 0.0, 5e-324)) and progress(2.0, 0.0, 5e-324) > 1
+    assert math.isfinite(progress(-2.0, 0.0, 5e-324)) and progress(-2.0, 0.0, 5e-324) < 0
