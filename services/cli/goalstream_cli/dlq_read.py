@@ -7,7 +7,8 @@ for the next command, so a replay never reads the dead letters it is itself caus
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
@@ -23,34 +24,32 @@ def unreachable(bootstrap: str, exc: Exception) -> RuntimeError:
     return RuntimeError(f"could not reach Kafka at {bootstrap}: {exc}")
 
 
+C = TypeVar("C", AIOKafkaConsumer, AIOKafkaProducer)
+
+
 @asynccontextmanager
-async def consumer_at(bootstrap: str) -> AsyncIterator[AIOKafkaConsumer]:
+async def _started(client: C, bootstrap: str) -> AsyncIterator[C]:
+    """`client` started, stopped on the way out; a broker out of reach is an error naming its address."""
+    try:
+        await client.start()
+    except (KafkaError, OSError) as exc:
+        await client.stop()  # what start opened
+        raise unreachable(bootstrap, exc) from exc
+    try:
+        yield client
+    finally:
+        await client.stop()
+
+
+def consumer_at(bootstrap: str) -> AbstractAsyncContextManager[AIOKafkaConsumer]:
     consumer = kafka_clients.consumer(
         bootstrap, group_id=None, enable_auto_commit=False, request_timeout_ms=CONNECT_TIMEOUT_MS
     )
-    try:
-        await consumer.start()
-    except (KafkaError, OSError) as exc:
-        await consumer.stop()  # what start opened
-        raise unreachable(bootstrap, exc) from exc
-    try:
-        yield consumer
-    finally:
-        await consumer.stop()
+    return _started(consumer, bootstrap)
 
 
-@asynccontextmanager
-async def producer_at(bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    producer = kafka_clients.producer(bootstrap, acks="all", request_timeout_ms=CONNECT_TIMEOUT_MS)
-    try:
-        await producer.start()
-    except (KafkaError, OSError) as exc:
-        await producer.stop()  # what start opened
-        raise unreachable(bootstrap, exc) from exc
-    try:
-        yield producer
-    finally:
-        await producer.stop()
+def producer_at(bootstrap: str) -> AbstractAsyncContextManager[AIOKafkaProducer]:
+    return _started(kafka_clients.producer(bootstrap, acks="all", request_timeout_ms=CONNECT_TIMEOUT_MS), bootstrap)
 
 
 async def read_all(bootstrap: str, topic: str) -> list[DeadLetter]:
