@@ -5,11 +5,13 @@ no default (and their values pass the settings' validation), and topics agree wi
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from goalstream_contracts.topics import ALL_TOPICS, REPLAY_LOG_CONFIG, REPLAY_LOG_PARTITIONS, REPLAY_LOGS
+from goalstream_runtime.settings import ServiceSettings
 from tests.unit.deploy.common import (
     BUILDERS,
     K8S,
@@ -54,11 +56,10 @@ def _secret() -> dict[str, str]:
 
 
 def _environment(service: str) -> dict[str, str]:
-    """What the service's container sees: the ConfigMap, the Secret, then its own env (expanded)."""
+    """What the service's container sees in its environment: the ConfigMap, then its own env (expanded)."""
     container = _container(service)
-    refs = {source.get("configMapRef", source.get("secretRef", {})).get("name") for source in container["envFrom"]}
-    assert refs == {"goalstream-config", "goalstream-secrets"}
-    env = {**_config(), **_secret()}
+    assert container["envFrom"] == [{"configMapRef": {"name": "goalstream-config"}}], "secrets are files, not variables"
+    env = dict(_config())
     for item in container["env"]:
         value = "pod-0" if "valueFrom" in item else str(item["value"])
         for name, known in env.items():
@@ -100,22 +101,46 @@ def test_the_deployment_runs_the_service_on_its_port_with_probes(service: str) -
     assert service_manifest["spec"]["ports"] == [{"name": "http", "port": port, "targetPort": "http"}]
 
 
+def _container_settings(service: str, monkeypatch: pytest.MonkeyPatch, folder: Path) -> ServiceSettings:
+    """The service's settings as its container makes them: the environment, and the Secret as the kubelet
+    mounts it (a file per key at the container's /run/secrets, here `folder`)."""
+    pod = _find("Deployment", f"goalstream-{service}")["spec"]["template"]["spec"]
+    mounts = {mount["name"]: mount for mount in _container(service)["volumeMounts"]}
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    assert mounts["secrets"]["mountPath"] == "/run/secrets" and mounts["secrets"]["readOnly"] is True
+    assert volumes["secrets"]["secret"]["secretName"] == "goalstream-secrets"
+    assert volumes["secrets"]["secret"]["defaultMode"] & 0o007 == 0, "other users of the image must not read secrets"
+    assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"]
+    for name, value in _secret().items():
+        (folder / name).write_text(value)
+    return build_settings(monkeypatch, service, {**_environment(service), "GOALSTREAM_SECRETS_DIR": str(folder)})
+
+
 @pytest.mark.parametrize("service", list(SETTINGS))
-def test_the_probed_and_scraped_routes_exist(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = build_settings(monkeypatch, service, _environment(service))
+def test_the_service_reads_the_secret_from_its_mounted_files(
+    service: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert "GOALSTREAM_DATABASE_URL" not in _environment(service)
+    settings = _container_settings(service, monkeypatch, tmp_path)
+    assert settings.database_url == _secret()["GOALSTREAM_DATABASE_URL"]
+
+
+@pytest.mark.parametrize("service", list(SETTINGS))
+def test_the_probed_and_scraped_routes_exist(service: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    settings = _container_settings(service, monkeypatch, tmp_path)
     assert {"/health", "/ready", "/metrics"} <= routes(BUILDERS[service](settings))
 
 
 @pytest.mark.parametrize("service", list(SETTINGS))
 def test_every_setting_the_service_reads_is_set_or_defaulted(service: str) -> None:
-    env = _environment(service)
+    env = {**_environment(service), **_secret()}
     for variable, required in variables(SETTINGS[service]).items():
         assert variable in env or not required, f"{service}: {variable} is required and not set"
 
 
 @pytest.mark.parametrize("service", list(SETTINGS))
-def test_the_values_pass_the_settings_validation(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = build_settings(monkeypatch, service, _environment(service))
+def test_the_values_pass_the_settings_validation(service: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    settings = _container_settings(service, monkeypatch, tmp_path)
     assert settings.http_port == http_port(service)
     assert settings.http_host == "0.0.0.0"
 
