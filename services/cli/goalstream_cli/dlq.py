@@ -11,10 +11,11 @@ import typer
 from rich.console import Console
 
 from goalstream_cli.dlq_read import read_all
-from goalstream_cli.dlq_records import SOURCES, DeadLetter, dlq_topic, parse_at, safe
+from goalstream_cli.dlq_records import SOURCES, DeadLetter, dlq_topic, parse_at
 from goalstream_cli.dlq_replay import replay, replay_log
 from goalstream_cli.dlq_show import line, whole
 from goalstream_cli.settings import bootstrap_of
+from goalstream_cli.terminal_text import safe
 
 T = TypeVar("T")
 dlq_app = typer.Typer(help="Dead letters: list, show and replay what consumers refused.", no_args_is_help=True)

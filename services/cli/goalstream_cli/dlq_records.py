@@ -1,4 +1,4 @@
-"""Dead letters as ops read them: which DLQ a name means, what a dead letter says, and text safe for a terminal.
+"""Dead letters as ops read them: which DLQ a name means and what a dead letter says.
 
 A consumer dead-letters a record as it came, with headers saying why (`dlq_reason`), from where (`dlq_topic`,
 `dlq_partition`, `dlq_offset`) and who refused it (`dlq_consumer`): `goalstream_runtime.consumers`.
@@ -6,7 +6,6 @@ A consumer dead-letters a record as it came, with headers saying why (`dlq_reaso
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,18 +29,6 @@ def dlq_topic(name: str) -> str:
             return dlq(topic)
     known = ", ".join(SOURCES)
     raise typer.BadParameter(f"unknown topic {name!r}: one of {known} (or its topic name)", param_hint="TOPIC")
-
-
-def safe(text: str, *, lines: bool = False) -> str:
-    """User text shown in a terminal: control, format and escape characters written as `\\xNN` / `\\uNNNN`,
-    so a payload cannot move the cursor, recolour the screen or reorder what follows (bidi overrides)."""
-
-    def one(c: str) -> str:
-        if (lines and c == "\n") or c == " " or (c.isprintable() and unicodedata.category(c) != "Cf"):
-            return c
-        return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
-
-    return "".join(one(c) for c in text)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 
-from goalstream_cli.dlq_records import DeadLetter, safe
+from goalstream_cli.dlq_records import DeadLetter
+from goalstream_cli.terminal_text import safe
 
 REASON_CHARS = 300  # on one line; `show` prints it whole
 

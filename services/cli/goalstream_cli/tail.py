@@ -10,10 +10,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from goalstream_cli.dlq_records import DeadLetter, dlq_topic, safe
+from goalstream_cli.dlq_records import DeadLetter, dlq_topic
 from goalstream_cli.dlq_show import line
 from goalstream_cli.settings import bootstrap_found, unreachable_broker
-from goalstream_contracts.cloudevents import ContractError, from_kafka
+from goalstream_cli.terminal_text import safe
+from goalstream_contracts.cloudevents import ContractError, from_record
 from goalstream_contracts.envelope import Envelope
 from goalstream_contracts.topics import GOAL_EVENTS, IDENTITY_EVENTS, NOTIFICATION_EVENTS, dlq, is_dlq
 from goalstream_runtime import kafka_clients
@@ -85,7 +86,8 @@ async def tail_events(
                         break
                 continue
             try:
-                envelope = from_kafka(record.headers, record.value)
+                # the record's key and timestamp too: what a third-party event leaves out, as the consumers read it
+                envelope = from_record(record)
             except ContractError as exc:
                 # the error quotes the record: escaped, and printed with markup off
                 console.print(

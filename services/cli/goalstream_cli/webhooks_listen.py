@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from goalstream_cli.dlq_records import safe  # user text in a terminal: one rule for every command
+from goalstream_cli.terminal_text import safe  # user text in a terminal: one rule for every command
 
 MAX_BODY = 1_048_576  # larger than any delivery notifications sends
 

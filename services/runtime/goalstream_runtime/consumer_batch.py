@@ -104,7 +104,7 @@ def decode(
 ) -> list[Item]:
     """Our contract's events, each with its `process <topic>` span started; the others marked for the DLQ.
 
-    A record's span (CONSUMER, `messaging.*` attributes) is a child of the context it carries (`parents`,
+    A record's span (CONSUMER, `messaging.*` attributes) is a child of the context it carries, and links it (`parents`,
     each record's `trace_parent`, when the caller has read them), else of the batch's span; `handler` (e.g.
     `tracking apply`) names the projection. One pass per record: its headers are read once for the
     CloudEvent and once for its trace, and its payload is validated from the raw bytes (`from_header_map`).
@@ -129,7 +129,10 @@ def decode(
             "goalstream.handler": handler,
         }
         name = messaging.span_name(messaging.PROCESS, record.topic)
-        span = tracer.start_span(name, context=parent, kind=SpanKind.CONSUMER, attributes=attributes)
+        # Parent and link both: the conventions say a `process` span links the message's creation context
+        # (and may have it as parent for one message), and a backend that follows links only still connects it.
+        links = messaging.links((parent,)) if parent is not None else None
+        span = tracer.start_span(name, context=parent, kind=SpanKind.CONSUMER, attributes=attributes, links=links)
         items.append(Item(record, envelope, span=span))
     return items
 

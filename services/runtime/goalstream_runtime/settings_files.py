@@ -12,14 +12,17 @@ what is not exported, and a mounted secret (Docker's and Kubernetes' `/run/secre
 
 Both are read when a settings object is made, not at import, so a test or `goalstream run` can point them
 elsewhere. A file or directory named explicitly but missing is an error naming the variable: a silent
-fallback to defaults would start a service without its password.
+fallback to defaults would start a service without its password. A secret file that cannot be read (not
+UTF-8, no permission) is an error naming the file and why, never quoting what it holds (`SecretFiles`).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -56,6 +59,35 @@ def secrets_dir() -> Path | None:
     return DEFAULT_SECRETS_DIR if DEFAULT_SECRETS_DIR.is_dir() else None
 
 
+class SecretFiles(SecretsSettingsSource):
+    """pydantic-settings' secrets directory, whose read errors name the file and why, never what it holds.
+
+    Its own say only `error getting value for field "..."`, with the decoding error (which quotes a byte of the
+    secret) below it in the traceback."""
+
+    def __call__(self) -> dict[str, Any]:
+        try:
+            return super().__call__()
+        except SettingsError as exc:
+            if isinstance(exc.__cause__, SettingsError):  # ours, from `get_field_value`: it says it all
+                raise exc.__cause__ from None
+            raise
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        try:
+            return super().get_field_value(field, field_name)
+        except (OSError, UnicodeDecodeError) as exc:
+            why = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (exc.strerror or type(exc).__name__)
+            raise SettingsError(f"secret file {self._path(field, field_name)}: {why}") from None
+
+    def _path(self, field: FieldInfo, field_name: str) -> Path | str:
+        for _, env_name, _ in self._extract_field_info(field, field_name):
+            for directory in reversed(self.secrets_paths):
+                if found := self.find_case_path(directory, env_name, self.case_sensitive):
+                    return found
+        return field_name
+
+
 class FileSettings(BaseSettings):
     """Base of every goalstream settings class: the environment, then `.env`, then the secrets directory."""
 
@@ -73,5 +105,5 @@ class FileSettings(BaseSettings):
             init_settings,
             env_settings,
             DotEnvSettingsSource(settings_cls, env_file=env_file()),
-            SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir()),
+            SecretFiles(settings_cls, secrets_dir=secrets_dir()),
         )

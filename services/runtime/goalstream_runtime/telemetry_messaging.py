@@ -1,7 +1,7 @@
 """Span names and attributes of the OpenTelemetry semantic conventions for messaging, Kafka flavour.
 
 The relay's span is `send <topic>` (PRODUCER); a consumer makes `process <topic>` (CONSUMER) for each
-record, a child of the context the record carries, and one for each poll it handles, linking every
+record, a child of the context the record carries that also links it, and one for each poll it handles, linking every
 record's context and counting them (`messaging.batch.message_count`). The attribute names are the
 constants of the pinned `opentelemetry-semantic-conventions` (the messaging ones are still incubating
 there, so they are read from its `_incubating` module, as its own instrumentations do).

@@ -297,3 +297,21 @@ async def test_two_tracking_instances_in_one_group_apply_every_event_once(tracki
             assert parent["progress"] == pytest.approx((0.4 + 3 * 0.8) / 4)
             assert parent["open_breaches"] == 1
             assert parent["version"] == 1  # its own GoalSet, applied once
+
+
+async def test_a_rebuild_reads_records_without_time_or_organisation_as_the_live_consumer_does(
+    tracking: Tracking,
+) -> None:
+    """A third-party producer may leave out `ce_time` and `ce_orgid`: the live consumer takes them from the
+    record's timestamp and key, and so must the rebuild, or the new generation loses what the live one applied."""
+    events = _stream(tracking.org_id)
+    for e in events:
+        r = to_kafka(e)
+        headers = [(k, v) for k, v in r.headers if k not in ("ce_time", "ce_orgid", "ce_partitionkey")]
+        at = int(e.occurred_at.timestamp() * 1000)
+        await tracking.producer.send_and_wait(r.topic, r.value, key=r.key, headers=headers, timestamp_ms=at)
+    await eventually(lambda: _applied(tracking, events[-1].stream_id, 2), 60, "the stream applied")
+    live = await tracking.rows()
+    assert len(live["event_log"]) == len(events)
+    result = await rebuild(tracking.database_url, SCHEMA, tracking.bootstrap)
+    assert await tracking.rows(result.generation) == live

@@ -1,11 +1,11 @@
-"""Dead letters as `goalstream dlq` reads them: topic names, positions, replay keys and terminal-safe text."""
+"""Dead letters as `goalstream dlq` reads them: topic names, positions and replay keys."""
 
 from __future__ import annotations
 
 import pytest
 import typer
 
-from goalstream_cli.dlq_records import DeadLetter, dlq_topic, parse_at, safe
+from goalstream_cli.dlq_records import DeadLetter, dlq_topic, parse_at
 from goalstream_cli.dlq_replay import republished_headers
 from goalstream_cli.dlq_show import line, whole
 from goalstream_cli.tail import topic_of
@@ -33,12 +33,6 @@ def test_positions_and_ranges() -> None:
     for bad in ("12", "a:1", "0:9-3", "0:-1", "0:1-"):
         with pytest.raises(typer.BadParameter):
             parse_at(bad)
-
-
-def test_escapes_and_bidi_overrides_are_shown_not_obeyed() -> None:
-    assert safe("a\x1b[2Jb\x07\u202ec\td") == "a\\x1b[2Jb\\x07\\u202ec\\x09d"
-    assert safe("one\ntwo", lines=True) == "one\ntwo" and safe("one\ntwo") == "one\\x0atwo"
-    assert safe("ünïcode ✓ [red]") == "ünïcode ✓ [red]"
 
 
 def test_a_replay_is_keyed_by_the_first_record_of_its_line() -> None:

@@ -30,6 +30,7 @@ class Record:
     key: bytes | None
     value: bytes
     headers: list[tuple[str, bytes]]
+    timestamp: int | None = None
 
 
 class Consumer:

@@ -106,3 +106,16 @@ def test_malformed_records_go_to_the_dlq_with_their_reason_and_the_rest_decodes(
     traced = [s for s, i in zip(finished, read, strict=True) if ("traceparent", PARENT.encode()) in i.record.headers]
     assert traced and all(format(s.context.trace_id, "032x") == TRACE_ID for s in traced)
     assert all(s.parent is not None and format(s.parent.span_id, "016x") == "00f067aa0ba902b7" for s in traced)
+
+
+def test_a_record_s_process_span_also_links_its_producer(spans: InMemorySpanExporter) -> None:
+    """The messaging conventions: a `process` span links the context the message was created in (its parent
+    too here, which they allow for one message); a record that carries none links nothing."""
+    traced, bare = good_records()[1], good_records()[0]
+    for item in consumer_batch.decode([traced, bare], "test apply", "g"):
+        item.span.end()
+    with_parent, without = spans.get_finished_spans()
+    assert [
+        (format(link.context.trace_id, "032x"), format(link.context.span_id, "016x")) for link in with_parent.links
+    ] == [(TRACE_ID, "00f067aa0ba902b7")]
+    assert not without.links

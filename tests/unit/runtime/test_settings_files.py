@@ -115,3 +115,16 @@ def test_a_secret_from_a_file_is_never_printed(
     with pytest.raises(ValidationError, match="http_port") as bad:
         ServiceSettings(database_url="postgresql://x", kafka_bootstrap="k:1")
     assert SECRET not in str(bad.value)
+
+
+def test_a_secret_file_that_cannot_be_read_is_named_with_why_and_never_echoed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = secrets(tmp_path)
+    (directory / "goalstream_kafka_sasl_password").write_bytes(b"\xff" + SECRET.encode())  # not UTF-8 text
+    monkeypatch.setenv("GOALSTREAM_SECRETS_DIR", str(directory))
+    with pytest.raises(SettingsError) as refused:
+        KafkaSecuritySettings()
+    said = str(refused.value)
+    assert str(directory / "goalstream_kafka_sasl_password") in said and "not UTF-8 text" in said, said
+    assert SECRET not in said and "0xff" not in said, said

@@ -15,7 +15,7 @@ from typing import TypeAlias
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from goalstream_contracts.base import Payload
-from goalstream_contracts.cloudevents import ContractError, from_kafka
+from goalstream_contracts.cloudevents import ContractError, from_record
 from goalstream_contracts.envelope import Envelope
 from goalstream_runtime.consumers import Rejected
 from goalstream_runtime.db import Connection
@@ -48,7 +48,7 @@ def decoded(record: Record, result: RebuildResult) -> Envelope[Payload] | None:
     """The record's event, counted; None when it is refused at decoding, as the live consumer refuses it."""
     result.records += 1
     try:
-        return from_kafka(record.headers, record.value)
+        return from_record(record)  # key and timestamp too: the organisation and time a third-party event may omit
     except ContractError as exc:
         skipped(result, record, str(exc))
     except Exception as exc:  # headers that are not UTF-8, JSON nested past the recursion limit, ...
