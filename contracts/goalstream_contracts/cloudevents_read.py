@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,7 +22,7 @@ from pydantic import ValidationError
 from goalstream_contracts import registry
 from goalstream_contracts.base import Payload
 from goalstream_contracts.cloudevents_structured import structured_format, unpack
-from goalstream_contracts.cloudevents_supplied import ContractError, complete, event_id
+from goalstream_contracts.cloudevents_supplied import ContractError, complete, event_id, event_time
 from goalstream_contracts.envelope import Envelope
 
 SPEC_VERSION = "1.0"
@@ -70,7 +69,7 @@ def _one_pass(h: dict[str, str], event_type: str, value: bytes | None) -> Envelo
         return None
     try:
         payload: Payload = cls.__pydantic_validator__.validate_json(value)
-        occurred_at = datetime.fromisoformat(h["ce_time"])
+        occurred_at = event_time(h["ce_time"])
         stream_version = int(h.get("ce_streamversion", "1"))
         the_id = event_id(h["ce_source"], h["ce_id"])
         correlation_id = uuid.UUID(h["ce_correlationid"]) if "ce_correlationid" in h else the_id
@@ -108,7 +107,7 @@ def _full(h: dict[str, str], event_type: str, value: bytes | None) -> Envelope[P
             org_id=h["ce_orgid"],
             stream_id=h.get("ce_streamid", payload.subject()),
             stream_version=int(h.get("ce_streamversion", "1")),
-            occurred_at=datetime.fromisoformat(h["ce_time"]),
+            occurred_at=event_time(h["ce_time"]),
             correlation_id=uuid.UUID(h["ce_correlationid"]) if "ce_correlationid" in h else the_id,
             causation_id=uuid.UUID(h["ce_causationid"]) if h.get("ce_causationid") else None,
             source=h["ce_source"],

@@ -4,9 +4,9 @@ The CloudEvents spec lets `id` be any non-empty string and `time` be absent; a K
 another team's producer uses both. goalstream's envelope needs a UUID event id (the key every consumer
 deduplicates by, and a measurement's id when it names none), a time and an organisation, so:
 
-- `ce_id` that is a UUID is the event id as it is (our own events, unchanged); any other string is mapped
-  to a UUID by `uuid5` over the pair (source, id), the pair the spec makes unique: the same third-party
-  event sent again is a repeat, the same id from two sources two events;
+- `ce_id` that is a UUID in canonical text is the event id as it is (our own events, unchanged); any
+  other string is mapped to a UUID by `uuid5` over the pair (source, id), the pair the spec makes unique:
+  the same third-party event sent again is a repeat, the same id from two sources two events;
 - a missing `ce_time` is the record's own timestamp (the producer's create time, or the broker's);
 - a missing `ce_orgid` is the record's key, which is the organisation on every goalstream topic (and the
   Partitioning extension's `partitionkey`, which is the key by definition).
@@ -30,12 +30,33 @@ class ContractError(ValueError):
 
 
 def event_id(source: str, ce_id: str) -> uuid.UUID:
-    """The event id of a record: `ce_id` when it is a UUID, else a stable UUID of (source, id)."""
+    """The event id of a record: `ce_id` when it is a UUID in its canonical text, else a stable UUID of
+    (source, id)."""
     try:
-        return uuid.UUID(ce_id)
+        found = uuid.UUID(ce_id)
     except ValueError:
-        # JSON of the pair: unambiguous whatever either string holds (no separator to forge).
-        return uuid.uuid5(ID_NAMESPACE, json.dumps([source, ce_id]))
+        found = None
+    # Only the canonical form (lowercase, hyphenated: what we publish) is taken as it is. `uuid.UUID` also
+    # reads 32 bare hex digits, braces, `urn:uuid:` and capitals, so two sources' ids such as hex hashes
+    # would otherwise be one event and the second dropped as a repeat.
+    if found is not None and str(found) == ce_id:
+        return found
+    # JSON of the pair: unambiguous whatever either string holds (no separator to forge).
+    return uuid.uuid5(ID_NAMESPACE, json.dumps([source, ce_id]))
+
+
+def event_time(ce_time: str) -> datetime:
+    """`ce_time` read as RFC 3339, which allows a lowercase `t` and `z` (Python 3.11 reads only capitals)."""
+    try:
+        return datetime.fromisoformat(ce_time)
+    except ValueError:
+        if ce_time == (upper := ce_time.upper()):
+            raise
+        try:
+            return datetime.fromisoformat(upper)
+        except ValueError:
+            pass
+        raise  # the first error: it quotes the text as it was sent
 
 
 def complete(h: dict[str, str], key: bytes | str | None, timestamp_ms: int | None) -> dict[str, str]:

@@ -128,6 +128,28 @@ def test_a_uuid_id_is_the_event_id_as_it_is() -> None:
     assert read(kafka.to_binary(sdk_event(id=str(the_id)), JSON)).event_id == the_id
 
 
+@pytest.mark.parametrize(
+    "looks_like_a_uuid",
+    [
+        "0123456789abcdef0123456789abcdef",
+        "{01234567-89ab-cdef-0123-456789abcdef}",
+        "01234567-89AB-CDEF-0123-456789ABCDEF",
+    ],
+)
+def test_an_id_uuid_reads_but_not_in_its_canonical_text_is_kept_apart_by_source(looks_like_a_uuid: str) -> None:
+    """Two sources' hex-hash ids are two events: only the canonical text is taken as the event id itself."""
+    first = read(kafka.to_binary(sdk_event(id=looks_like_a_uuid), JSON))
+    other = read(kafka.to_binary(sdk_event(id=looks_like_a_uuid, source="//analytics.example.com"), JSON))
+    assert first.event_id == event_id(SOURCE, looks_like_a_uuid) != other.event_id
+
+
+def test_a_time_in_lowercase_rfc_3339_is_read() -> None:
+    """RFC 3339 allows `t` and `z` in lowercase; Python 3.11's fromisoformat reads only capitals."""
+    message = kafka.to_binary(sdk_event(), JSON)
+    message.headers["ce_time"] = b"2026-03-01t08:30:00z"
+    assert read(message).occurred_at == RECORD_TIME - timedelta(hours=1)
+
+
 def test_the_id_namespace_never_changes() -> None:
     """Changing it would make every mapped id new: each third-party event redelivered after it would count twice."""
     assert uuid.UUID("2ff54d1e-8bf9-5507-9fcb-e947e72d3ba8") == ID_NAMESPACE
