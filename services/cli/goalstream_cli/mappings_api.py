@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from goalstream_cli.goals_api import api_client, how_to_point
+from goalstream_cli.terminal_text import safe
 
 console = Console(highlight=False)
 
@@ -38,11 +39,12 @@ def call(api: str, key: str, method: str, path: str, body: dict[str, Any] | None
 
 
 def show(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    """One line per row, columns separated by two spaces; `-` for nothing."""
+    """One line per row, columns separated by two spaces; `-` for nothing. Cells hold what platforms sent (an
+    event's name, its id), so their control and bidi characters are written out (`safe`), never obeyed."""
     if not rows:
         console.print("(none)")
     for row in rows:
         cells = [
             json.dumps(row[c]) if isinstance(row.get(c), (dict, list)) else str(row.get(c) or "-") for c in columns
         ]
-        console.print("  ".join(cells), markup=False)
+        console.print(safe("  ".join(cells)), markup=False)

@@ -34,7 +34,13 @@ _ADOPTED = ("faststream", "faststream.access", "uvicorn", "uvicorn.error", "uvic
 _QUIETER = {"aiokafka": "WARNING"}  # aiokafka narrates every coordinator step at INFO
 
 
+# A Salesforce receiver token (goals' connections): Salesforce can only send it in the URL, so paths carry it.
+_RECEIVER_TOKEN = re.compile(r"gsr_[A-Za-z0-9_-]+")
+
+
 def _plain(value: Any) -> Any:
+    if isinstance(value, str) and "gsr_" in value:
+        value = _RECEIVER_TOKEN.sub("gsr_<redacted>", value)
     return _ANSI.sub("", value) if isinstance(value, str) and "\x1b" in value else value
 
 
@@ -60,7 +66,7 @@ class JsonFormatter(logging.Formatter):
         if (event := event_id_var.get()) is not None:
             line["event_id"] = event
         if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
-            line.update(zip(_ACCESS_FIELDS, record.args, strict=True))
+            line.update(zip(_ACCESS_FIELDS, map(_plain, record.args), strict=True))
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 line.setdefault(key, _plain(value))  # an extra field never replaces the line's own

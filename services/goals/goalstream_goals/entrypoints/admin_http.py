@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -30,6 +30,18 @@ from goalstream_runtime.auth import Admin, bearer_key, rate_limit
 from goalstream_runtime.http import ApiError
 
 MAX_PAGE = 500
+
+
+def _no_store(response: Response) -> None:
+    """A new key is in the answer, shown this once: no cache (a proxy's, the browser's) may keep a copy."""
+    response.headers["Cache-Control"] = "no-store"
+
+
+# On the routes that answer a new key: the header set, and documented (http_openapi_headers keeps a route's own).
+NO_STORE = [Depends(_no_store)]
+NOT_STORED: dict[int | str, dict[str, Any]] = {
+    201: {"headers": {"Cache-Control": {"$ref": "#/components/headers/Cache-Control"}}}
+}
 
 
 def _service(request: Request) -> GoalsService:
@@ -68,7 +80,11 @@ def _errors() -> Iterator[None]:
     "/organisations",
     status_code=201,
     response_model=OrganisationCreatedView,
-    responses={409: {"description": "`organisation_exists`: an organisation has this `org_id` already"}},
+    dependencies=NO_STORE,
+    responses={
+        **NOT_STORED,
+        409: {"description": "`organisation_exists`: an organisation has this `org_id` already"},
+    },
 )
 async def create_organisation(body: OrganisationIn, service: Service) -> OrganisationCreatedView:
     with _errors():
@@ -86,7 +102,13 @@ async def list_organisations(
     return OrganisationPage(items=items, next_after=items[-1].org_id if len(items) == limit else None)
 
 
-@operator_router.post("/organisations/{org_id}/keys", status_code=201, response_model=IssuedKeyView)
+@operator_router.post(
+    "/organisations/{org_id}/keys",
+    status_code=201,
+    response_model=IssuedKeyView,
+    dependencies=NO_STORE,
+    responses=NOT_STORED,
+)
 async def operator_issue_key(org_id: str, body: KeyIn, service: Service) -> IssuedKeyView:
     with _errors():
         return IssuedKeyView.issued(await identity.issue_key(service, org_id, body.scopes))
@@ -112,7 +134,7 @@ async def list_own_keys(caller: Admin, service: Service) -> list[KeyView]:
         return [KeyView.of(k) for k in await identity.list_keys(service, caller.org_id)]
 
 
-@keys_router.post("/keys", status_code=201, response_model=IssuedKeyView)
+@keys_router.post("/keys", status_code=201, response_model=IssuedKeyView, dependencies=NO_STORE, responses=NOT_STORED)
 async def issue_own_key(body: KeyIn, caller: Admin, service: Service) -> IssuedKeyView:
     with _errors():
         return IssuedKeyView.issued(await identity.issue_key(service, caller.org_id, body.scopes))

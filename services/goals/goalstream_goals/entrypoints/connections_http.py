@@ -31,6 +31,7 @@ Service = Annotated[GoalsService, Depends(_service)]
 ConnectionId = Annotated[str, Path(max_length=100, description="the connection's id (`con_…`)")]
 MappingId = Annotated[str, Path(max_length=100, description="the mapping's id (`map_…`)")]
 router = APIRouter(prefix="/v1", tags=["receivers: connections and mappings"])
+NOT_STORED = {"headers": {"Cache-Control": {"$ref": "#/components/headers/Cache-Control"}}}
 
 
 @contextlib.contextmanager
@@ -47,7 +48,10 @@ def _errors(kind: str) -> Iterator[None]:
     "/connections",
     status_code=201,
     response_model=ConnectionView,
-    responses={409: {"description": "`account_bound`: the platform account is bound to a connection already"}},
+    responses={
+        201: NOT_STORED,
+        409: {"description": "`account_bound`: the platform account is bound to a connection already"},
+    },
 )
 async def create_connection(body: ConnectionIn, caller: Admin, service: Service, response: Response) -> ConnectionView:
     """Bind a platform account to the organisation. The secret is kept to verify signatures and never returned;
@@ -58,6 +62,7 @@ async def create_connection(body: ConnectionIn, caller: Admin, service: Service,
             service, caller.org_id, body.platform, body.account, body.secret, body.receiver_url
         )
     response.headers["Location"] = f"/v1/connections/{created.info.connection_id}"
+    response.headers["Cache-Control"] = "no-store"  # a Salesforce receiver token is in this body, shown once
     return ConnectionView.of(created.info, receiver_token=created.token)
 
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from goalstream_goals.adapters import connections as connection_rows
 from goalstream_goals.adapters.connections import Bound
 from goalstream_goals.domain.inbound import hubspot
+from goalstream_goals.entrypoints.receivers_refusal import Unauthorized, answered
 from goalstream_goals.service_layer.goals import ConcurrencyError, GoalsService
 from goalstream_goals.service_layer.inbound import Receipt, receive
 from goalstream_runtime.http import ApiError
@@ -36,6 +37,7 @@ REFUSED = "`unauthorized`: unknown portalId, bad or missing X-HubSpot-Signature-
 
 @router.post(
     "/hubspot",
+    response_model=dict[str, Any],
     responses={
         200: {"description": "taken: measurements by outcome and the records no mapping matched"},
         400: {"description": "`malformed_json`, or `malformed_batch`: not an array of 1 to 100 HubSpot events"},
@@ -51,7 +53,11 @@ async def receive_hubspot_webhook(
     x_hubspot_request_timestamp: Annotated[
         str | None, Header(description="when HubSpot sent it, epoch milliseconds: at most 5 minutes away")
     ] = None,
-) -> dict[str, Any]:
+) -> Any:
+    return await answered(_take(request, service, x_hubspot_signature_v3, x_hubspot_request_timestamp))
+
+
+async def _take(request: Request, service: GoalsService, sent: str | None, timestamp: str | None) -> dict[str, Any]:
     body = await request.body()
     if len(body) > MAX_BYTES:
         raise ApiError(413, "payload_too_large", f"request body is larger than {MAX_BYTES} bytes")
@@ -64,16 +70,15 @@ async def receive_hubspot_webhook(
         for portal in sorted(portals):
             found = await connection_rows.by_account(conn, "hubspot", portal)
             if found is None or found.secret is None:
-                raise ApiError(401, "unauthorized", f"no connection binds HubSpot portal {portal}")
+                raise Unauthorized(f"no connection binds HubSpot portal {portal}")
             bound[portal] = found
     now = service.clock()
     for found in bound.values():  # every portal's secret must verify it: none speaks for another's organisation
         uris = [str(request.url)] + ([found.info.receiver_url] if found.info.receiver_url else [])
         try:
-            hubspot.verify(found.secret or "", "POST", uris, body, x_hubspot_request_timestamp,
-                           x_hubspot_signature_v3, now)  # fmt: skip
+            hubspot.verify(found.secret or "", "POST", uris, body, timestamp, sent, now)
         except hubspot.Refused as exc:
-            raise ApiError(401, "unauthorized", str(exc)) from exc
+            raise Unauthorized(str(exc)) from exc
     correlation = uuid.uuid4()
     receipts: list[Receipt] = []
     try:

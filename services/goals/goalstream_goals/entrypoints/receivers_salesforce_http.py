@@ -15,6 +15,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
+from starlette.exceptions import HTTPException
 
 from goalstream_goals.adapters import connections as connection_rows
 from goalstream_goals.domain.inbound import salesforce
@@ -65,12 +66,17 @@ FAULTS = {  # what each refusal's SOAP fault says, as OpenAPI documents it
     },
 )
 async def receive_salesforce_outbound_message(token: Token, request: Request, service: Service) -> Response:
-    body = await request.body()
+    try:
+        body = await request.body()
+    except HTTPException as exc:  # the service's size limit, met while the body streams in (no Content-Length)
+        if exc.status_code != 413:
+            raise
+        return _fault(413, str(exc.detail))  # "request body is larger than N bytes"
     if len(body) > MAX_BYTES:
         return _fault(413, f"the message is larger than {MAX_BYTES} bytes")
     async with service.pool.acquire() as conn:
         bound = await connection_rows.by_token(conn, token_hash(token))
-    if bound is None:  # checked before the body is read: a stranger learns nothing of how we parse
+    if bound is None:  # checked before the body is parsed: a stranger learns nothing of how we parse
         return _fault(401, "unknown receiver token: check the Outbound Message's endpoint URL")
     try:
         message = salesforce.parse(body)

@@ -12,7 +12,6 @@ the goals kept changing under it (nothing recorded: Segment sends it again). In 
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Annotated, Any
 
@@ -21,6 +20,8 @@ from fastapi import APIRouter, Depends, Header, Request
 from goalstream_goals.adapters import connections as connection_rows
 from goalstream_goals.adapters.connections import Bound
 from goalstream_goals.domain.inbound import segment
+from goalstream_goals.domain.inbound.common import json_body
+from goalstream_goals.entrypoints.receivers_refusal import Unauthorized, answered
 from goalstream_goals.service_layer.goals import ConcurrencyError, GoalsService
 from goalstream_goals.service_layer.inbound import receive
 from goalstream_runtime.http import ApiError
@@ -40,9 +41,9 @@ router = APIRouter(prefix="/v1/receivers", tags=["receivers"])
 def _source(body: bytes) -> str | None:
     """The Segment source the delivery names (`projectId`), None when it names none; one source a delivery."""
     try:
-        decoded = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "malformed_json", f"request body is not valid JSON: {exc}") from exc
+        decoded = json_body(body)
+    except segment.Malformed as exc:
+        raise ApiError(400, exc.code, str(exc), exc.field) from exc
     events = decoded if isinstance(decoded, list) else [decoded]
     found = {e["projectId"] for e in events if isinstance(e, dict) and isinstance(e.get("projectId"), str)}
     if len(found) > 1:
@@ -51,7 +52,7 @@ def _source(body: bytes) -> str | None:
 
 
 async def _verified(service: GoalsService, body: bytes, source: str | None, sent: str | None) -> Bound:
-    """The connection whose shared secret signed `body`, or 401."""
+    """The connection whose shared secret signed `body`, or Unauthorized."""
     async with service.pool.acquire() as conn:
         if source is not None:
             found = await connection_rows.by_account(conn, "segment", source)
@@ -59,25 +60,26 @@ async def _verified(service: GoalsService, body: bytes, source: str | None, sent
         else:
             candidates = await connection_rows.every_bound(conn, "segment")
     if not candidates:
-        raise ApiError(401, "unauthorized", f"no connection binds Segment source {source}" if source else
-                       "no Segment connection; an event without projectId is verified against each")  # fmt: skip
+        raise Unauthorized(f"no connection binds Segment source {source}" if source else
+                           "no Segment connection; an event without projectId is verified against each")  # fmt: skip
     verified = []
     for candidate in candidates:
         try:
             segment.verify(candidate.secret or "", body, sent)
         except segment.Refused as exc:
             if source is not None:
-                raise ApiError(401, "unauthorized", str(exc)) from exc
+                raise Unauthorized(str(exc)) from exc
         else:
             verified.append(candidate)
     if len(verified) != 1:
         why = "matches no connection's shared secret" if not verified else "matches several connections' secrets"
-        raise ApiError(401, "unauthorized", f"{segment.SIGNATURE_HEADER} {why}: send the event's projectId")
+        raise Unauthorized(f"{segment.SIGNATURE_HEADER} {why}: send the event's projectId")
     return verified[0]
 
 
 @router.post(
     "/segment",
+    response_model=dict[str, Any],
     responses={
         200: {"description": "taken: measurements by outcome, the events no mapping matched, how many were ignored"},
         400: {"description": "`malformed_json`, or `malformed_event` naming the field: not a Segment event"},
@@ -91,11 +93,15 @@ async def receive_segment_event(
     x_signature: Annotated[
         str | None, Header(description="hex HMAC-SHA1 of the body with the destination's shared secret")
     ] = None,
-) -> dict[str, Any]:
+) -> Any:
+    return await answered(_take(request, service, x_signature))
+
+
+async def _take(request: Request, service: GoalsService, sent: str | None) -> dict[str, Any]:
     body = await request.body()
     if len(body) > MAX_BYTES:
         raise ApiError(413, "payload_too_large", f"request body is larger than {MAX_BYTES} bytes")
-    bound = await _verified(service, body, _source(body), x_signature)
+    bound = await _verified(service, body, _source(body), sent)
     try:
         delivery = segment.parse(body, account=bound.info.account)
     except segment.Malformed as exc:

@@ -28,6 +28,7 @@ RECORDS = Counter(
     " measurement of it; unmatched: no mapping did).",
     ("platform", "outcome"),
 )
+NOTED = 200  # MappingIn.object_type's max_length
 for _platform in ("hubspot", "salesforce", "segment"):  # the series exist at 0 from start-up
     for _outcome in ("matched", "unmatched"):
         RECORDS.labels(_platform, _outcome)
@@ -83,7 +84,10 @@ async def receive(
         async with service.pool.acquire() as conn, conn.transaction():
             for u in receipt.unmatched:
                 fields = by_id[u.event_id].fields
+                # Noted under the type's first NOTED characters: a mapping's object type is at most that long,
+                # and the key is in a b-tree index, whose rows PostgreSQL bounds (a longer one was a 500).
+                kind = u.object_type[:NOTED]
                 await connections.note_unmatched(
-                    conn, connection.connection_id, u.object_type, u.event_id, u.reason, fields, now
+                    conn, connection.connection_id, kind, u.event_id, u.reason, fields, now
                 )
     return receipt

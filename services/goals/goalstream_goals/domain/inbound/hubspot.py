@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from goalstream_goals.domain.inbound.common import Malformed, Refused, json_body, same_secret
 from goalstream_goals.domain.inbound.record import InboundRecord
+
+__all__ = ["MAX_EVENTS", "TOLERANCE", "Malformed", "Refused", "portals", "record", "signature", "verify"]
 
 TOLERANCE = timedelta(minutes=5)
 MAX_EVENTS = 100  # HubSpot sends at most 100 events in one request
@@ -26,16 +28,7 @@ DECODED = {
 }  # fmt: skip
 
 
-class Refused(ValueError):
-    """The request is not HubSpot's (bad or missing signature, stale timestamp): 401, nothing changes."""
-
-
-class Malformed(ValueError):
-    """The body is not a HubSpot batch: 400 naming `field`."""
-
-    def __init__(self, message: str, field: str = "body", code: str = "malformed_batch") -> None:
-        super().__init__(message)
-        self.field, self.code = field, code
+BATCH = "malformed_batch"
 
 
 def signed_uri(uri: str) -> str:
@@ -63,26 +56,25 @@ def verify(
         raise Refused("X-HubSpot-Request-Timestamp is not epoch milliseconds") from exc
     if abs(now - at) > TOLERANCE:
         raise Refused("X-HubSpot-Request-Timestamp is more than 5 minutes from now")
-    if not any(hmac.compare_digest(signature(secret, method, u, body, timestamp), sent) for u in uris):
+    # same_secret compares bytes: hmac.compare_digest raises TypeError on a str that is not ASCII (a header
+    # Starlette decoded as latin-1), which would be a 500 instead of a 401.
+    if not any(same_secret(sent, signature(secret, method, u, body, timestamp)) for u in uris):
         raise Refused("X-HubSpot-Signature-v3 does not match this request")
 
 
 def portals(body: bytes) -> tuple[list[dict[str, Any]], set[str]]:
     """The batch's events and the portals they come from (which connections' secrets verify it)."""
-    try:
-        events = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Malformed(f"request body is not valid JSON: {exc}", code="malformed_json") from exc
+    events = json_body(body)
     if not isinstance(events, list) or not events:
-        raise Malformed("a HubSpot batch is a non-empty JSON array of events")
+        raise Malformed("a HubSpot batch is a non-empty JSON array of events", code=BATCH)
     if len(events) > MAX_EVENTS:
-        raise Malformed(f"a HubSpot batch has at most {MAX_EVENTS} events, not {len(events)}")
+        raise Malformed(f"a HubSpot batch has at most {MAX_EVENTS} events, not {len(events)}", code=BATCH)
     for i, event in enumerate(events):
         if not isinstance(event, dict):
-            raise Malformed("each event is a JSON object", f"{i}")
+            raise Malformed("each event is a JSON object", f"{i}", BATCH)
         for name in ("portalId", "eventId", "subscriptionType"):
             if not isinstance(event.get(name), (int, str)) or isinstance(event.get(name), bool):
-                raise Malformed(f"{name} is required (a number or a string)", f"{i}.{name}")
+                raise Malformed(f"{name} is required (a number or a string)", f"{i}.{name}", BATCH)
     return events, {str(e["portalId"]) for e in events}
 
 

@@ -10,11 +10,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from pydantic import TypeAdapter, ValidationError
+
+from goalstream_contracts.inputs import Number, Text, Time
 from goalstream_goals.domain.goal import Measurement
 from goalstream_goals.domain.inbound.record import InboundRecord, Platform
 
 Aggregation = Literal["latest", "sum"]
 MAX_ID = 200  # a measurement id's bound in the API (MeasurementIn.id)
+# The bounds every other way in keeps (goalstream_contracts.inputs): a platform's record is user input too.
+_NUMBER, _TIME, _TEXT = TypeAdapter(Number), TypeAdapter(Time), TypeAdapter(Text)
 
 
 @dataclass(frozen=True)
@@ -107,10 +112,28 @@ def measurement(mapping: Mapping, record: InboundRecord, now: datetime) -> Measu
     measurement_id = f"{record.platform}:{record.account}:{own}:{mapping.metric}"
     if len(measurement_id) > MAX_ID:
         return f"the measurement id is longer than {MAX_ID} characters"
+    source = f"{record.platform} {record.account} {record.object_type}"
+    out_of_bounds = (
+        _refused(_NUMBER, value, f"the value at {mapping.value_path}")
+        or _refused(_TIME, at, "its time")
+        or _refused(_TEXT, measurement_id, "the measurement id")
+        or _refused(_TEXT, source, "the source")
+    )
+    if out_of_bounds is not None:
+        return out_of_bounds
     return Measurement(
         measurement_id=measurement_id,
         metric=mapping.metric,
         value=value,
         observed_at=at,
-        source=f"{record.platform} {record.account} {record.object_type}",
+        source=source,
     )
+
+
+def _refused(adapter: TypeAdapter[Any], value: object, what: str) -> str | None:
+    """Why `value` is outside the bound `POST /v1/measurements` keeps, or None."""
+    try:
+        adapter.validate_python(value)
+    except ValidationError as exc:
+        return f"{what} {exc.errors()[0]['msg']}"
+    return None

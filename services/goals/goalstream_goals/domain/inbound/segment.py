@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from goalstream_goals.domain.inbound.common import Malformed, Refused, platform_time, same_secret
+from goalstream_goals.domain.inbound.common import Malformed, Refused, json_body, platform_time, same_secret
 from goalstream_goals.domain.inbound.record import InboundRecord
 
 __all__ = ["SIGNATURE_HEADER", "Delivery", "Ignored", "Malformed", "Refused", "parse", "signature", "verify"]
@@ -52,10 +51,7 @@ def verify(secret: str, body: bytes, sent: str | None) -> None:
 def parse(body: bytes, *, account: str | None = None) -> Delivery:
     """The delivery's events. A record's account is the event's `projectId` (the id of the Segment source it
     came through, which Segment sets on what it forwards), else `account`, the connection's, when given."""
-    try:
-        decoded = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Malformed(f"request body is not valid JSON: {exc}", code="malformed_json") from exc
+    decoded = json_body(body)
     batch = isinstance(decoded, list)
     events = decoded if batch else [decoded]
     if not 1 <= len(events) <= MAX_EVENTS:
