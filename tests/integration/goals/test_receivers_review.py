@@ -186,3 +186,19 @@ async def test_every_answer_holding_a_secret_is_not_stored_by_caches(goals: Goal
     for path, item in document.items():
         if path.startswith("/v1/receivers/"):
             assert "WWW-Authenticate" not in item["post"]["responses"]["401"].get("headers", {}), path
+
+
+async def test_a_segment_event_without_its_source_is_at_most_segments_own_event_size(goals: Goals) -> None:
+    """Without projectId an event is checked against every Segment connection's secret: an unsigned caller must not
+    make each of those HMACs run over a megabyte. Segment's events are at most 32 kB."""
+    source = f"src{secrets.token_hex(6)}"
+    await _connected(goals, "segment", source, object_type="Deal Closed", value_path="amount")
+    event = _track(source, properties={"amount": 1, "note": "x" * 40_000})
+    del event["projectId"]
+    body = json.dumps(event).encode()
+    answer = await goals.http.post("/v1/receivers/segment", content=body, headers=_segment(body))
+    assert answer.status_code == 413, answer.text
+    assert answer.json()["errors"][0]["field"] == "projectId"
+    sourced = json.dumps({**event, "projectId": source}).encode()  # the same size with its source: taken
+    taken = await goals.http.post("/v1/receivers/segment", content=sourced, headers=_segment(sourced))
+    assert taken.status_code == 200 and taken.json()["accepted"] == 1, taken.text

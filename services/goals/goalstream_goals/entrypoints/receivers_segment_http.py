@@ -3,11 +3,12 @@ the body with the destination's shared secret) is the authentication.
 
 The connection is the one bound to the event's source (`projectId`, which Segment sets on what it forwards). An
 event without one (an Actions mapping whose Data leaves it out) is verified against each Segment connection's
-secret in turn, and taken only when exactly one verifies it: a secret shared by two connections cannot say which
-source sent it. Answers: 200 with what the delivery did (Segment retries 5xx and 429, so an event taken is answered
-at once; other calls than `track` are answered and counted as ignored); 401 for an unknown source or a bad or
-missing signature; 400 naming the field for a body that is not a Segment event; 413 over the size limit; 503 when
-the goals kept changing under it (nothing recorded: Segment sends it again). In every refusal nothing changes.
+secret in turn (so it may be no larger than Segment's 32 kB event limit), and taken only when exactly one verifies
+it: a secret shared by two connections cannot say which source sent it. Answers: 200 with what the delivery did
+(Segment retries 5xx and 429, so an event taken is answered at once; other calls than `track` are answered and
+counted as ignored); 401 for an unknown source or a bad or missing signature; 400 naming the field for a body that is
+not a Segment event; 413 over the size limit; 503 when the goals kept changing under it (nothing recorded: Segment
+sends it again). In every refusal nothing changes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from goalstream_goals.service_layer.inbound import receive
 from goalstream_runtime.http import ApiError
 
 MAX_BYTES = 1_000_000  # Segment refuses events over 32 kB; a body far over that is not one of its deliveries
+# An event without projectId costs one HMAC per Segment connection before anything is known of its sender, so
+# it may be no larger than Segment's own limit on an event: the work an unsigned caller can cause stays small.
+UNSOURCED_MAX_BYTES = 32 * 1024
 
 
 def _service(request: Request) -> GoalsService:
@@ -84,7 +88,10 @@ async def _verified(service: GoalsService, body: bytes, source: str | None, sent
         200: {"description": "taken: measurements by outcome, the events no mapping matched, how many were ignored"},
         400: {"description": "`malformed_json`, or `malformed_event` naming the field: not a Segment event"},
         401: {"description": "`unauthorized`: unknown source, or a bad or missing X-Signature"},
-        413: {"description": f"`payload_too_large`: the body is over {MAX_BYTES} bytes"},
+        413: {
+            "description": f"`payload_too_large`: the body is over {MAX_BYTES} bytes, or over {UNSOURCED_MAX_BYTES}"
+            " without projectId"
+        },
     },
 )
 async def receive_segment_event(
@@ -101,7 +108,11 @@ async def _take(request: Request, service: GoalsService, sent: str | None) -> di
     body = await request.body()
     if len(body) > MAX_BYTES:
         raise ApiError(413, "payload_too_large", f"request body is larger than {MAX_BYTES} bytes")
-    bound = await _verified(service, body, _source(body), sent)
+    source = _source(body)
+    if source is None and len(body) > UNSOURCED_MAX_BYTES:
+        message = f"an event without projectId may be at most {UNSOURCED_MAX_BYTES} bytes: send the event's projectId"
+        raise ApiError(413, "payload_too_large", message, "projectId")
+    bound = await _verified(service, body, source, sent)
     try:
         delivery = segment.parse(body, account=bound.info.account)
     except segment.Malformed as exc:
