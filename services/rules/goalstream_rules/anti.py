@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Literal
 
 from goalstream_contracts.common import Comparator
 
@@ -40,3 +41,14 @@ def window_values(values: Sequence[tuple[datetime, float]], window: timedelta) -
 def mean(values: Sequence[tuple[datetime, float]]) -> float:
     """The window's value: the mean of the values in it."""
     return sum(v for _, v in values) / len(values)
+
+
+def breach_change(
+    comparator: Comparator, threshold: float, recovery_threshold: float | None, breached: bool, value: float
+) -> Literal["breached", "recovered"] | None:
+    """What a new value does to an anti-goal: opens a breach (none open and `in_breach`), ends the open one
+    (`recovered` past the recovery threshold, the threshold itself when none is set), or nothing."""
+    if not breached:
+        return "breached" if in_breach(comparator, threshold, value) else None
+    recovery = threshold if recovery_threshold is None else recovery_threshold
+    return "recovered" if recovered(comparator, recovery, value) else None

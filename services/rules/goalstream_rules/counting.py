@@ -35,3 +35,20 @@ def counts_since(aggregation: Aggregation, start_at: datetime | None, *, later_r
     if aggregation == "sum":
         return Since(start_at)
     return Since()
+
+
+def aggregate(
+    aggregation: Aggregation,
+    current: float | None,
+    latest_observed_at: datetime | None,
+    observed_at: datetime,
+    value: float,
+) -> tuple[bool, float | None]:
+    """(counts?, the goal's current value after a value observed then): a `sum` adds it; a gauge (`latest`) takes
+    it unless it was observed before the newest value it counted (a late gauge value does not replace a newer one).
+    goals applies it as values arrive, tracking's observed-time fold in observed order."""
+    if aggregation == "sum":
+        return True, (current or 0.0) + value
+    if latest_observed_at is not None and observed_at < latest_observed_at:
+        return False, current
+    return True, value

@@ -6,6 +6,8 @@ import itertools
 from collections.abc import Sequence
 from datetime import datetime
 
+from goalstream_rules.plan import milestone_target
+
 Plan = Sequence[tuple[datetime, float]]  # (due, fraction) of each milestone
 
 
@@ -25,3 +27,14 @@ def expected_progress(now: datetime, start_at: datetime, deadline: datetime, pla
             span = (t1 - t0).total_seconds()
             return f1 if span <= 0 else f0 + (f1 - f0) * (now - t0).total_seconds() / span
     return 1.0
+
+
+def expected_line(
+    start_at: datetime, deadline: datetime, plan: Plan, baseline: float, target: float | None
+) -> list[tuple[datetime, float, float | None]]:
+    """The expected line as a polyline: each corner's (time, expected fraction, expected value); no value without
+    a target. Between corners the expected progress is linear, so a chart joins them with straight lines."""
+    return [
+        (at, fraction, None if target is None else milestone_target(baseline, target, fraction))
+        for at, fraction in plan_points(start_at, deadline, plan)
+    ]

@@ -66,3 +66,13 @@ def checkpoint_milestones(
     if len({s.due for s in steps}) != len(steps):
         raise RuleError("two checkpoints share a due time", "checkpoints")
     return steps
+
+
+def late(hit_at: datetime, due: datetime) -> bool:
+    """A milestone reached by a value observed after its due time was hit late."""
+    return hit_at > due
+
+
+def overdue(due: datetime, now: datetime) -> bool:
+    """A milestone not reached by its due time is missed from then on (a later value still hits it, late)."""
+    return due <= now

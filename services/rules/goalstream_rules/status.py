@@ -67,3 +67,13 @@ def next_status_change(
         at = t0 + (t1 - t0) * share
         return max(at, now)
     return None
+
+
+def achieves(reaching: bool, observed_at: datetime | None, deadline: datetime) -> bool:
+    """Only a value observed by the deadline achieves a goal: reaching the target later does not."""
+    return reaching and observed_at is not None and observed_at <= deadline
+
+
+def past_deadline(now: datetime, deadline: datetime) -> bool:
+    """From its deadline on, a goal not achieved is missed."""
+    return now >= deadline

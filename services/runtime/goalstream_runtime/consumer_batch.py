@@ -45,6 +45,7 @@ class OwnedBatch:
     envelopes: Sequence[Envelope[Payload]]
     partitions: Sequence[TopicPartition]
     offsets: Mapping[TopicPartition, tuple[int, int]]
+    records: Sequence[Any] = ()  # each event's aiokafka record, for what only the record holds (its headers)
 
 
 # Owns its transaction and markers: applies each event unless applied before; per event, False for a repeat.
@@ -214,7 +215,10 @@ async def apply_owned(pool: asyncpg.Pool, items: Sequence[Item], apply: ApplyBat
         first, _ = offsets.get(at, (item.record.offset, 0))
         offsets[at] = (first, item.record.offset)
     batch = OwnedBatch(
-        [item.envelope for item in live if item.envelope], [(i.record.topic, i.record.partition) for i in live], offsets
+        [item.envelope for item in live if item.envelope],
+        [(i.record.topic, i.record.partition) for i in live],
+        offsets,
+        [item.record for item in live],
     )
     with live[0].context() if len(live) == 1 else contextlib.nullcontext():  # alone: its logs and spans
         applied = await apply(pool, batch)

@@ -19,9 +19,9 @@ from goalstream_runtime.identity import subscribe_identity
 from goalstream_runtime.lag import LagMonitor
 from goalstream_runtime.ratelimit import RateLimiter
 from goalstream_runtime.settings import kafka_broker, start_broker
-from goalstream_tracking.adapters import generations
+from goalstream_tracking.adapters import generations, view_refresh
 from goalstream_tracking.adapters.projection import apply_live
-from goalstream_tracking.entrypoints import dashboard, http, lag
+from goalstream_tracking.entrypoints import dashboard, http, http_dashboard, lag
 from goalstream_tracking.entrypoints.metrics import add_breach_metrics
 from goalstream_tracking.service_layer.committed import CommittedMemory
 from goalstream_tracking.service_layer.queries import Tracking
@@ -42,8 +42,10 @@ def build_app(settings: TrackingSettings, clock: Callable[[], datetime] = utc_no
         await migrate(settings.database_url, SCHEMA, "goalstream_tracking")
         pool = await create_pool(settings.database_url, SCHEMA, settings.db_pool_max)
         app.state.pool = pool
-        async with pool.acquire() as conn, conn.transaction():
-            await generations.ensure_live(conn)
+        async with pool.acquire() as conn:
+            async with conn.transaction():
+                live = await generations.ensure_live(conn)
+            await view_refresh.refresh(conn, live)  # the views a migration cleared (0004)
         app.state.tracking = Tracking(pool=pool, clock=clock)
         prefix = settings.consumer_group_prefix
         apply = functools.partial(apply_live, memory=CommittedMemory(settings.memory_max_rows))
@@ -70,6 +72,7 @@ def build_app(settings: TrackingSettings, clock: Callable[[], datetime] = utc_no
     app = create_app("goalstream tracking", "0.1.0", settings.max_body_bytes, readiness, lifespan=lifespan)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.include_router(http.router)
+    app.include_router(http_dashboard.router)
     app.include_router(lag.router)
     app.include_router(dashboard.router)
     return app

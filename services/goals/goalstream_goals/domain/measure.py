@@ -11,7 +11,8 @@ from goalstream_contracts.events import AntiGoalBreached, AntiGoalRecovered, Mea
 from goalstream_goals.domain.durations import parse_duration
 from goalstream_goals.domain.goal import Goal, Measurement
 from goalstream_goals.domain.status import milestone_hits, status_events, then
-from goalstream_rules.anti import in_breach, mean, recovered, window_values
+from goalstream_rules.anti import breach_change, mean, window_values
+from goalstream_rules.counting import aggregate
 from goalstream_rules.progress import progress
 from goalstream_rules.status import Tolerances
 
@@ -59,11 +60,7 @@ def _aggregate(goal: Goal, m: Measurement) -> tuple[bool, float | None]:
         if (m.observed_at, m.value) not in kept:
             return False, goal.current
         return True, mean(kept)
-    if d.metric.aggregation == "sum":
-        return True, (goal.current or 0.0) + m.value
-    if goal.latest_observed_at is not None and m.observed_at < goal.latest_observed_at:
-        return False, goal.current  # a late gauge value does not replace a newer one
-    return True, m.value
+    return aggregate(d.metric.aggregation, goal.current, goal.latest_observed_at, m.observed_at, m.value)
 
 
 def _breach_events(goal: Goal, observed_at: datetime) -> list[Payload]:
@@ -72,7 +69,8 @@ def _breach_events(goal: Goal, observed_at: datetime) -> list[Payload]:
     value = goal.current
     assert d.comparator is not None and d.threshold is not None and value is not None
     severity = d.severity or "warning"
-    if goal.breached_at is None and in_breach(d.comparator, d.threshold, value):
+    change = breach_change(d.comparator, d.threshold, d.recovery_threshold, goal.breached_at is not None, value)
+    if change == "breached":
         return [
             AntiGoalBreached(
                 goal_id=d.goal_id,
@@ -85,7 +83,7 @@ def _breach_events(goal: Goal, observed_at: datetime) -> list[Payload]:
             )
         ]
     recovery = d.recovery_threshold if d.recovery_threshold is not None else d.threshold
-    if goal.breached_at is not None and recovered(d.comparator, recovery, value):
+    if change == "recovered" and goal.breached_at is not None:
         return [
             AntiGoalRecovered(
                 goal_id=d.goal_id,

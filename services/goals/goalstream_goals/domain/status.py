@@ -9,8 +9,9 @@ from goalstream_contracts.common import GoalStatus
 from goalstream_contracts.events import GoalAchieved, GoalMissed, GoalStatusChanged, MilestoneHit
 from goalstream_goals.domain.goal import Goal, evolve
 from goalstream_rules.expected import expected_progress
+from goalstream_rules.plan import late
 from goalstream_rules.progress import goal_value, progress, reached
-from goalstream_rules.status import Tolerances, status_for
+from goalstream_rules.status import Tolerances, achieves, past_deadline, status_for
 
 
 def then(goal: Goal, events: list[Payload]) -> Goal:
@@ -47,7 +48,7 @@ def status_events(
         value = goal_value(goal.current, raw, goal.baseline, d.target)
     achieved_progress = progress(value, goal.baseline, d.target) if measured else raw
     achieving = worst == "achieved" if worst is not None else reached(achieved_progress)
-    if achieving and observed_at is not None and observed_at <= d.deadline:
+    if achieves(achieving, observed_at, d.deadline):
         return [
             GoalStatusChanged(
                 goal_id=d.goal_id, previous_status=goal.status, status="achieved", progress=raw, expected_progress=None
@@ -61,9 +62,9 @@ def status_events(
                 ladder_id=d.ladder_id,
             ),
         ]
-    if goal.missed and now >= d.deadline:
+    if goal.missed and past_deadline(now, d.deadline):
         return []  # missed for good; a missed goal whose deadline was extended past now is live again (below)
-    if now >= d.deadline:
+    if past_deadline(now, d.deadline):
         at_deadline = goal.current if measured else value  # a parent's value as it stands, like GoalAchieved's
         missed = GoalMissed(goal_id=d.goal_id, value=at_deadline, target=d.target, progress=raw, deadline=d.deadline)
         if goal.status == "missed":  # a `worst` parent already shows its missed child's status: no change to report
@@ -102,7 +103,7 @@ def milestone_hits(goal: Goal, hit_at: datetime, *, raw: float | None = None) ->
             target=m.target,
             value=value,
             hit_at=hit_at,
-            late=hit_at > m.due,
+            late=late(hit_at, m.due),
         )
         for m in goal.milestones
         if m.index not in goal.milestones_hit and reached(raw, m.fraction)

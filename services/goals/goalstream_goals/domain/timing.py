@@ -11,6 +11,7 @@ from goalstream_goals.domain.durations import parse_duration
 from goalstream_goals.domain.goal import Goal
 from goalstream_goals.domain.status import status_events, then
 from goalstream_rules.checkin import lapse_began, lapse_to_report
+from goalstream_rules.plan import overdue
 from goalstream_rules.status import Tolerances, next_status_change
 
 
@@ -28,7 +29,7 @@ def decide_time(
     events: list[Payload] = [
         MilestoneMissed(goal_id=goal.goal_id, milestone_index=m.index, due=m.due, target=m.target, value=goal.current)
         for m in goal.milestones
-        if m.due <= now and m.index not in goal.milestones_hit and m.index not in goal.milestones_missed
+        if overdue(m.due, now) and m.index not in goal.milestones_hit and m.index not in goal.milestones_missed
     ]
     due = checkin_due(goal)  # before the status: a lapse that began before the deadline is still reported
     if due is not None and lapse_to_report(due, now, goal.definition.deadline, goal.checkin_due_since):

@@ -137,7 +137,7 @@ async def save_ladders(conn: Connection, schema: str, changed: Iterable[LadderNo
     )
 
 
-def log_row(envelope: Envelope[Payload]) -> tuple[Any, ...]:
+def log_row(envelope: Envelope[Payload], trace_id: str | None = None) -> tuple[Any, ...]:
     return (
         envelope.event_id,
         envelope.org_id,
@@ -147,6 +147,7 @@ def log_row(envelope: Envelope[Payload]) -> tuple[Any, ...]:
         envelope.schema_version,
         envelope.occurred_at,
         envelope.payload.__pydantic_serializer__.to_json(envelope.payload),  # JSON text: the jsonb codec takes it
+        trace_id,
     )
 
 
@@ -154,7 +155,7 @@ async def log_events(conn: Connection, schema: str, rows: Sequence[tuple[Any, ..
     """Append to the event log in the given order (its `seq` is the arrival order `as_of` folds by)."""
     await conn.executemany(
         f'INSERT INTO "{schema}".event_log (event_id, org_id, stream_id, stream_version, event_type, schema_version,'
-        " occurred_at, payload) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+        " occurred_at, payload, trace_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
         rows,
     )
 

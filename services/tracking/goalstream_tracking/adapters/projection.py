@@ -21,34 +21,44 @@ from goalstream_contracts.events import GoalEvent, LadderEvent
 from goalstream_runtime.consumer_batch import OwnedBatch
 from goalstream_runtime.db import Connection
 from goalstream_runtime.metrics import PROJECTION_LATENCY
-from goalstream_tracking.adapters import batch_store, generations
+from goalstream_tracking.adapters import batch_store, generations, trace_ids
 from goalstream_tracking.adapters.cascade import roll_up_touched
 from goalstream_tracking.adapters.working_set import WorkingSet
 from goalstream_tracking.service_layer.committed import CommittedMemory, Recall
 
 
-async def project(conn: Connection, schema: str, envelope: Envelope[Payload]) -> bool:
+async def project(conn: Connection, schema: str, envelope: Envelope[Payload], trace_id: str | None = None) -> bool:
     """Apply the event unless this generation has already; False for a repeat."""
-    (applied,) = await project_batch(conn, schema, [envelope])
+    (applied,) = await project_batch(conn, schema, [envelope], trace_ids=[trace_id])
     return applied
 
 
 async def project_batch(
-    conn: Connection, schema: str, envelopes: Sequence[Envelope[Payload]], recall: Recall | None = None
+    conn: Connection,
+    schema: str,
+    envelopes: Sequence[Envelope[Payload]],
+    recall: Recall | None = None,
+    trace_ids: Sequence[str | None] = (),
 ) -> list[bool]:
-    """Apply the events in order, each unless this generation has already; per event, False for a repeat."""
-    fresh, _ = await _project(conn, schema, envelopes, recall)
+    """Apply the events in order, each unless this generation has already; per event, False for a repeat.
+    `trace_ids`, when given, are the records' trace ids (`trace_ids.from_headers`), one per event."""
+    fresh, _ = await _project(conn, schema, envelopes, recall, trace_ids)
     return fresh
 
 
 async def _project(
-    conn: Connection, schema: str, envelopes: Sequence[Envelope[Payload]], recall: Recall | None
+    conn: Connection,
+    schema: str,
+    envelopes: Sequence[Envelope[Payload]],
+    recall: Recall | None,
+    trace_ids: Sequence[str | None] = (),
 ) -> tuple[list[bool], WorkingSet | None]:
     fresh_ids = await batch_store.mark_processed(conn, schema, [e.event_id for e in envelopes])
     fresh: list[bool] = []
     for e in envelopes:
         fresh.append(e.event_id in fresh_ids)
         fresh_ids.discard(e.event_id)  # a second copy in the same batch is a repeat
+    traces = dict(zip((e.event_id for e in envelopes), trace_ids, strict=False))
     todo = [e for e, f in zip(envelopes, fresh, strict=True) if f]
     if not todo:
         return fresh, None
@@ -61,7 +71,7 @@ async def _project(
         for lad in await batch_store.ladders(conn, schema, left):
             ws.loaded_ladders[lad.ladder_id] = ws.ladders[lad.ladder_id] = lad
     for envelope in todo:
-        ws.fold(envelope)
+        ws.fold(envelope, traces.get(envelope.event_id))
     await roll_up_touched(conn, schema, ws)
     if ws.log_rows:
         await batch_store.log_events(conn, schema, ws.log_rows)
@@ -84,7 +94,8 @@ async def apply_live(pool: asyncpg.Pool, batch: OwnedBatch, memory: CommittedMem
             if schema is None:
                 raise RuntimeError("tracking has no live read-model generation")
             recall = memory.recall(schema, batch)
-            applied, ws = await _project(conn, schema, batch.envelopes, recall)
+            traces = [trace_ids.from_headers(record.headers) for record in batch.records]
+            applied, ws = await _project(conn, schema, batch.envelopes, recall, traces)
     except BaseException:
         memory.forget(batch)
         raise

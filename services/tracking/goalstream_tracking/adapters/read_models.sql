@@ -18,9 +18,12 @@ CREATE TABLE "{schema}".event_log (
     event_type      text NOT NULL,
     schema_version  integer NOT NULL,
     occurred_at     timestamptz NOT NULL,
-    payload         jsonb NOT NULL
+    payload         jsonb NOT NULL,
+    trace_id        text  -- the W3C trace id of the record's `traceparent`; null when it carried none
 );
 CREATE INDEX ON "{schema}".event_log (org_id, seq);
+-- A goal's series joins its history points to their events (migration 0004 adds this and trace_id to older ones).
+CREATE INDEX ON "{schema}".event_log (stream_id, stream_version);
 
 -- One row per goal: the node document (own numbers, rollup numbers, milestones, episodes), the
 -- columns queries select by, what a parent's rollup reads of it (weight .. open_breaches: see

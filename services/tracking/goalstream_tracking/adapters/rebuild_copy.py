@@ -21,7 +21,10 @@ from goalstream_tracking.adapters.store import ladder_doc
 from goalstream_tracking.domain.ladder import LadderNode
 from goalstream_tracking.domain.node import GoalNode
 
-_LOG = ["event_id", "org_id", "stream_id", "stream_version", "event_type", "schema_version", "occurred_at", "payload"]
+_LOG = [
+    "event_id", "org_id", "stream_id", "stream_version", "event_type", "schema_version", "occurred_at", "payload",
+    "trace_id",
+]  # fmt: skip
 _HISTORY = ["goal_id", "version", "org_id", "at", "event_type", "current", "progress", "status"]
 _NODES = [
     "goal_id", "org_id", "parent_id", "level", "kind", "breach_target", "breached", "in_tree", "doc", "weight",

@@ -83,3 +83,15 @@ async def org_events_until(
         until,
     )
     return [(decode_payload(r["event_type"], r["schema_version"], r["payload"]), r["occurred_at"]) for r in rows]
+
+
+async def ladders_page(conn: Connection, schema: str, org_id: str, after: str, limit: int) -> list[LadderNode]:
+    """A page of the organisation's ladders, by id (byte order, as Python compares the `as_of` ones)."""
+    rows = await conn.fetch(
+        f'SELECT doc FROM "{schema}".ladders WHERE org_id = $1 AND ladder_id COLLATE "C" > $2'
+        ' ORDER BY ladder_id COLLATE "C" LIMIT $3',
+        org_id,
+        after,
+        limit,
+    )
+    return [ladder_from_doc(r["doc"]) for r in rows]

@@ -52,8 +52,9 @@ class WorkingSet:
         if asked is not None:
             self.absent |= asked - self.nodes.keys()
 
-    def fold(self, envelope: Envelope[Payload]) -> None:
-        """Apply one fresh event in memory; Rejected if it can never apply."""
+    def fold(self, envelope: Envelope[Payload], trace_id: str | None = None) -> None:
+        """Apply one fresh event in memory (`trace_id`: its record's, for the event log); Rejected if it can never
+        apply."""
         self._check_stream_order(envelope)
         event = envelope.payload
         if isinstance(event, GoalEvent):
@@ -65,7 +66,7 @@ class WorkingSet:
                 raise Rejected(str(exc)) from exc
             self.ladders[event.ladder_id] = new
         # Last: a refused event leaves nothing behind (the rebuild folds the whole log in one working set).
-        self.log_rows.append(batch_store.log_row(envelope))
+        self.log_rows.append(batch_store.log_row(envelope, trace_id))
 
     def _check_stream_order(self, envelope: Envelope[Payload]) -> None:
         """Refuse an event that is not the next of its stream, so no stream is ever folded out of order.

@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from goalstream_rules.ladder import rung_shown_progress, rung_state
 from goalstream_rules.rollup import level_mean
 from goalstream_runtime.auth import Reader
 from goalstream_runtime.http import ApiError, IsoTime
@@ -23,12 +22,12 @@ from goalstream_tracking.entrypoints.views import (
     LevelSummary,
     Page,
     Rollups,
-    Rung,
     Tree,
 )
+from goalstream_tracking.entrypoints.views_dashboard import ladder_progress as ladder_answer
 from goalstream_tracking.service_layer import answers, queries
 from goalstream_tracking.service_layer.queries import MAX_PAGE, NotFound, Tracking
-from goalstream_tracking.service_layer.read_models import LiveReadModel
+from goalstream_tracking.service_layer.read_models import AsOfMode, LiveReadModel
 
 
 def _tracking(request: Request) -> Tracking:
@@ -38,6 +37,18 @@ def _tracking(request: Request) -> Tracking:
 
 Service = Annotated[Tracking, Depends(_tracking)]
 AsOf = Annotated[IsoTime | None, Query(description="answer as things stood then (ISO-8601 with zone)")]
+AsOfModeQuery = Annotated[
+    Literal["recorded", "observed"] | None,
+    Query(
+        description='with `as_of` only; what "then" means. `recorded` (the default): as tracking knew it then, from'
+        " the events recorded by `as_of` (a goal created later is not found). `observed`: as things stood then by the"
+        " measurements' own (observed) time: every goal and ladder known now, with its definition as last set or"
+        " revised; only the measurements observed by `as_of`, folded in observed order; progress, status, achieved,"
+        " missed, milestones (hit, late, missed), breach episodes, rollups and rung unlocks worked out as of `as_of`"
+        " by the rules goals decides with; an archive counts from when it was recorded. Band statuses use the"
+        " default tolerances (0.10, 0.25)",
+    ),
+]
 After = Annotated[str, Query(max_length=200, description="the `next_after` of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 JSON = "application/json"
@@ -56,15 +67,26 @@ def _next(items: list[GoalProgress] | list[AntiGoal], limit: int) -> str | None:
     return items[-1].goal_id if len(items) == limit else None
 
 
+def mode_of(as_of: object, as_of_mode: AsOfMode | None) -> AsOfMode:
+    """`as_of_mode` says which time `as_of` is in: without `as_of` it has nothing to say, and says so."""
+    if as_of_mode is not None and as_of is None:
+        raise ApiError(
+            422, "invalid_request", "as_of_mode: only with as_of (the time it says how to read)", "as_of_mode"
+        )
+    return as_of_mode or "recorded"
+
+
 def _json(text: str) -> Response:
     # Built from the stored views (`answers`), or serialised here: FastAPI would validate the answer again.
     return Response(text, media_type=JSON)
 
 
 @router.get("/goals/{goal_id}/progress", response_model=GoalProgress)
-async def goal_progress(goal_id: str, caller: Reader, service: Service, as_of: AsOf = None) -> Response:
+async def goal_progress(
+    goal_id: str, caller: Reader, service: Service, as_of: AsOf = None, as_of_mode: AsOfModeQuery = None
+) -> Response:
     with _not_found():
-        async with service.read_model(caller.org_id, as_of) as (rm, at):
+        async with service.read_model(caller.org_id, as_of, mode_of(as_of, as_of_mode)) as (rm, at):
             if isinstance(rm, LiveReadModel):
                 return _json(await answers.goal(rm.conn, rm.schema, rm.org_id, goal_id, at))
             return _json(GoalProgress.of(await queries.goal(rm, goal_id), at).model_dump_json())
@@ -88,6 +110,7 @@ async def tree(
     root: Annotated[str | None, Query(max_length=200, description="the subtree's root; none: list the roots")] = None,
     max_depth: Annotated[int, Query(ge=0, le=50)] = 10,
     as_of: AsOf = None,
+    as_of_mode: AsOfModeQuery = None,
     after: Annotated[str, Query(max_length=300, description="the `next_after` of the previous page")] = "",
     limit: Annotated[
         int | None,
@@ -102,12 +125,14 @@ async def tree(
 ) -> Response:
     cursor = _tree_cursor(after) if root is not None and limit is not None else None
     with _not_found():
-        async with service.read_model(caller.org_id, as_of) as (rm, at):
+        async with service.read_model(caller.org_id, as_of, mode_of(as_of, as_of_mode)) as (rm, at):
             live = rm if isinstance(rm, LiveReadModel) else None
             if root is None:
                 size = limit or 100
                 if live is not None:
-                    condition = "n.parent_id IS NULL AND n.kind = 'hard' AND n.in_tree"
+                    condition = (
+                        f"n.parent_id IS NULL AND n.kind = 'hard' AND n.in_tree AND {queries.NOT_A_RUNG.format(n='n.')}"
+                    )
                     return _json(
                         await answers.page(live.conn, live.schema, live.org_id, condition, (), after, size, at)
                     )
@@ -131,10 +156,11 @@ async def rollups(
     service: Service,
     level: Literal["organisation", "department", "team", "individual"],
     as_of: AsOf = None,
+    as_of_mode: AsOfModeQuery = None,
     after: After = "",
     limit: Limit = 100,
 ) -> Response:
-    async with service.read_model(caller.org_id, as_of) as (rm, at):
+    async with service.read_model(caller.org_id, as_of, mode_of(as_of, as_of_mode)) as (rm, at):
         if isinstance(rm, LiveReadModel):
             return _json(await answers.rollups(rm.conn, rm.schema, rm.org_id, level, after, limit, at))
         every = await queries.at_level(rm, level, "", 1_000_000)
@@ -155,10 +181,11 @@ async def anti_goals(
     service: Service,
     state: Literal["breached", "ok"] | None = None,
     as_of: AsOf = None,
+    as_of_mode: AsOfModeQuery = None,
     after: After = "",
     limit: Limit = 100,
 ) -> AntiGoals:
-    async with service.read_model(caller.org_id, as_of) as (rm, at):
+    async with service.read_model(caller.org_id, as_of, mode_of(as_of, as_of_mode)) as (rm, at):
         found = await queries.anti_goals(rm, state, after, limit)
     items = [
         AntiGoal(
@@ -191,27 +218,10 @@ async def history(
 
 
 @router.get("/ladders/{ladder_id}/progress", response_model=LadderProgress)
-async def ladder_progress(ladder_id: str, caller: Reader, service: Service, as_of: AsOf = None) -> LadderProgress:
+async def ladder_progress(
+    ladder_id: str, caller: Reader, service: Service, as_of: AsOf = None, as_of_mode: AsOfModeQuery = None
+) -> LadderProgress:
     with _not_found("ladder"):
-        async with service.read_model(caller.org_id, as_of) as (rm, at):
+        async with service.read_model(caller.org_id, as_of, mode_of(as_of, as_of_mode)) as (rm, at):
             ladder, rungs, value = await queries.ladder(rm, ladder_id)
-    by_id = {r.goal_id: r for r in rungs}
-    states = []
-    for index, goal_id, title in ladder.rungs:
-        n = by_id.get(goal_id)
-        if n is None:  # a rung whose GoalSet this read model has not applied
-            states.append(Rung(index=index, goal_id=goal_id, title=title, state="missing", progress=None))
-            continue
-        state = rung_state(achieved=n.achieved, missed=n.missed, archived=n.archived, locked=n.locked)
-        progress = rung_shown_progress(state, n.own_progress)
-        states.append(Rung(index=index, goal_id=goal_id, title=title, state=state, progress=progress))
-    top_done = bool(states) and states[-1].state == "achieved"
-    return LadderProgress(
-        ladder_id=ladder.ladder_id,
-        title=ladder.title,
-        current_rung=None if top_done else ladder.current_rung,
-        progress=value,
-        rungs=states,
-        version=ladder.version,
-        as_of=at,
-    )
+    return ladder_answer(ladder, rungs, value, at)

@@ -26,7 +26,10 @@ class GoalProgress(BaseModel):
     title: str = Field(description="what the goal is, for people")
     kind: str = Field(description="`hard` or `anti`")
     level: str | None = Field(description="where it sits in the organisation")
+    owner: str | None = Field(description="who owns it, as goals was told; null when nobody was named")
     parent_id: str | None = Field(description="the goal it rolls up into; null for a root")
+    ladder_id: str | None = Field(description="the ladder it is a rung of; null when it is no rung")
+    rung: int | None = Field(description="its 1-based rung index in that ladder; null when it is no rung")
     weight: float = Field(description="its weight in its parent's weighted rollup")
     rollup: str | None = Field(
         description="how it combines its children, if it is a parent (weighted_mean, sum, worst)"
@@ -35,6 +38,8 @@ class GoalProgress(BaseModel):
     unit: str | None = Field(description="the unit of its values, for display")
     baseline: float | None = Field(description="the value progress counts from")
     target: float | None = Field(description="the value to reach")
+    start_at: datetime | None = Field(description="when the goal's span begins (its expected progress starts at 0)")
+    deadline: datetime | None = Field(description="when the target is due")
     current_value: float | None = Field(description="its own value, or for a `sum` parent its children's total")
     progress: float | None = Field(description="raw progress (may exceed 1); a rolled-up parent's is its rollup")
     progress_clamped: float | None = Field(description="progress in [0, 1], as it feeds its parent")
@@ -105,6 +110,10 @@ class Rung(BaseModel):
     title: str = Field(description="what the rung is, for people")
     state: str = Field(description="locked, active, achieved, missed or archived")
     progress: float | None = Field(description="the rung's progress; null while locked")
+    unlocked_at: datetime | None = Field(
+        description="when the rung was unlocked (the bottom rung: when the ladder was set); null while locked, or for"
+        " a ladder stored before this field until a rebuild"
+    )
 
 
 class LadderProgress(BaseModel):

@@ -13,7 +13,7 @@ import asyncpg
 from goalstream_tracking.adapters import generations
 from goalstream_tracking.domain.ladder import LadderNode, climbed
 from goalstream_tracking.domain.node import GoalNode
-from goalstream_tracking.service_layer.read_models import LiveReadModel, ReadModel, as_of
+from goalstream_tracking.service_layer.read_models import AsOfMode, LiveReadModel, ReadModel, as_observed, as_of
 
 MAX_PAGE = 1000
 
@@ -34,14 +34,19 @@ class Tracking:
     clock: Callable[[], datetime]
 
     @contextlib.asynccontextmanager
-    async def read_model(self, org_id: str, at: datetime | None = None) -> AsyncIterator[tuple[ReadModel, datetime]]:
-        """The live read model (or the one as of `at`) and the time its expected progress is measured at."""
+    async def read_model(
+        self, org_id: str, at: datetime | None = None, mode: AsOfMode = "recorded"
+    ) -> AsyncIterator[tuple[ReadModel, datetime]]:
+        """The live read model (or the one as of `at`: as tracking knew it then, or as it stood then by the
+        measurements' observed time, `mode`) and the time its expected progress is measured at."""
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             schema = await generations.live_name(conn)
             if schema is None:
                 raise RuntimeError("tracking has no live read-model generation yet")
             if at is None:
                 yield LiveReadModel(conn, schema, org_id), self.clock()
+            elif mode == "observed":
+                yield await as_observed(conn, schema, org_id, at, self.clock()), at
             else:
                 yield await as_of(conn, schema, org_id, at), at
 
@@ -105,10 +110,14 @@ async def tree_page(
     return [n for _, n in rest[:limit]], rest[limit - 1][0] if len(rest) > limit else None
 
 
+# A ladder's rungs are shown in their ladder (`GET /v1/ladders`), not as roots of the tree.
+NOT_A_RUNG = "{n}doc->'definition'->>'ladder_id' IS NULL"
+
+
 async def roots(rm: ReadModel, after: str, limit: int) -> list[GoalNode]:
     return await rm.page(
-        "parent_id IS NULL AND kind = 'hard' AND in_tree",
-        lambda n: n.parent_id is None and n.kind == "hard" and n.in_tree,
+        f"parent_id IS NULL AND kind = 'hard' AND in_tree AND {NOT_A_RUNG.format(n='')}",
+        lambda n: n.parent_id is None and n.kind == "hard" and n.in_tree and n.definition.get("ladder_id") is None,
         (),
         after,
         limit,

@@ -9,16 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from goalstream_contracts.events import GoalEvent, LadderEvent
 from goalstream_runtime.db import Connection
 from goalstream_tracking.adapters import store
 from goalstream_tracking.domain.ladder import LadderNode, evolve_ladder
 from goalstream_tracking.domain.node import GoalNode, evolve_node
+from goalstream_tracking.domain.observed import observed
 from goalstream_tracking.domain.rollup import roll_up_all
 
 Filter = Callable[[GoalNode], bool]
+AsOfMode = Literal["recorded", "observed"]
 
 
 class ReadModel(Protocol):
@@ -28,6 +30,7 @@ class ReadModel(Protocol):
         self, sql: str, keep: Filter, args: tuple[object, ...], after: str, limit: int
     ) -> list[GoalNode]: ...
     async def ladder(self, ladder_id: str) -> LadderNode | None: ...
+    async def ladders_page(self, after: str, limit: int) -> list[LadderNode]: ...
 
 
 @dataclass
@@ -61,6 +64,9 @@ class LiveReadModel:
         found = await store.ladder(self.conn, self.schema, ladder_id)
         return found if found is not None and found.org_id == self.org_id else None
 
+    async def ladders_page(self, after: str, limit: int) -> list[LadderNode]:
+        return await store.ladders_page(self.conn, self.schema, self.org_id, after, limit)
+
 
 @dataclass
 class MemoryReadModel:
@@ -88,6 +94,11 @@ class MemoryReadModel:
     async def ladder(self, ladder_id: str) -> LadderNode | None:
         return self.ladders.get(ladder_id)
 
+    async def ladders_page(self, after: str, limit: int) -> list[LadderNode]:
+        return sorted((lad for lad in self.ladders.values() if lad.ladder_id > after), key=lambda lad: lad.ladder_id)[
+            :limit
+        ]
+
 
 async def as_of(conn: Connection, schema: str, org_id: str, at: datetime) -> MemoryReadModel:
     """The organisation's read models as they stood at `at`, folded from the event log."""
@@ -99,3 +110,10 @@ async def as_of(conn: Connection, schema: str, org_id: str, at: datetime) -> Mem
         elif isinstance(event, LadderEvent):
             ladders[event.ladder_id] = evolve_ladder(ladders.get(event.ladder_id), event, occurred_at, org_id)
     return MemoryReadModel(roll_up_all(nodes), ladders)
+
+
+async def as_observed(conn: Connection, schema: str, org_id: str, at: datetime, now: datetime) -> MemoryReadModel:
+    """The organisation as it stood at `at` by the measurements' own time: every goal known by `now`, the values
+    observed by `at` (`domain.observed`)."""
+    nodes, ladders = observed(await store.org_events_until(conn, schema, org_id, now), org_id, at)
+    return MemoryReadModel(nodes, ladders)

@@ -22,7 +22,7 @@ from goalstream_contracts.topics import GOAL_EVENTS
 from goalstream_runtime import kafka_clients
 from goalstream_runtime.consumers import Rejected
 from goalstream_runtime.db import Connection, connect
-from goalstream_tracking.adapters import generations
+from goalstream_tracking.adapters import generations, trace_ids
 from goalstream_tracking.adapters.rebuild_copy import GenerationCopy
 from goalstream_tracking.service_layer.rebuild_catch_up import (
     Progress,
@@ -91,7 +91,7 @@ async def _fold(
                 if (envelope := decoded(record, result)) is None:
                     continue
                 try:
-                    fold.apply(envelope)
+                    fold.apply(envelope, trace_ids.from_headers(record.headers))
                 except Rejected as exc:
                     skipped(result, record, str(exc))
         if len(fold.ws.log_rows) >= CHUNK_ROWS:

@@ -20,6 +20,7 @@ from goalstream_contracts.envelope import Envelope
 from goalstream_runtime.consumers import Rejected
 from goalstream_runtime.db import Connection
 from goalstream_runtime.failures import describe
+from goalstream_tracking.adapters import trace_ids
 from goalstream_tracking.adapters.projection import project, project_batch
 
 log = logging.getLogger("goalstream_tracking.service_layer.rebuild")  # one logger for the whole rebuild
@@ -87,13 +88,14 @@ async def _apply(
     """The batch in one savepoint (inside the switch's transaction at the end); on Rejected, one event each."""
     try:
         async with conn.transaction():
-            result.applied += sum(await project_batch(conn, schema, [e for _, e in events]))
+            traces = [trace_ids.from_headers(r.headers) for r, _ in events]
+            result.applied += sum(await project_batch(conn, schema, [e for _, e in events], trace_ids=traces))
         return
     except Rejected:
         pass
     for record, envelope in events:
         try:
             async with conn.transaction():
-                result.applied += int(await project(conn, schema, envelope))
+                result.applied += int(await project(conn, schema, envelope, trace_ids.from_headers(record.headers)))
         except Rejected as exc:
             skipped(result, record, str(exc))

@@ -41,13 +41,13 @@ class LogFold:
     applied: int = 0
     repeats: int = 0
 
-    def apply(self, envelope: Envelope[Payload]) -> bool:
+    def apply(self, envelope: Envelope[Payload], trace_id: str | None = None) -> bool:
         """Fold one decoded event; False for a repeat. Raises Rejected, leaving everything as it was."""
         key = envelope.event_id.int
         if key in self.seen:
             self.repeats += 1
             return False
-        self.ws.fold(envelope)  # atomic: a refused event leaves no row, node or ladder behind
+        self.ws.fold(envelope, trace_id)  # atomic: a refused event leaves no row, node or ladder behind
         self.seen.add(key)
         self.processed.append(envelope.event_id)
         self.applied += 1

@@ -1,0 +1,182 @@
+"""The routes the dashboard reads (issue 20), documented for any client: ladders, a goal's series, the event stream
+and search. `as_of` goes through `Tracking.read_model`, as every other read's."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Response
+
+from goalstream_rules.expected import expected_line
+from goalstream_runtime.auth import Reader
+from goalstream_runtime.db import Connection
+from goalstream_runtime.http import ApiError
+from goalstream_tracking.adapters import generations
+from goalstream_tracking.entrypoints.http import After, AsOf, AsOfModeQuery, Limit, Service, _not_found, mode_of
+from goalstream_tracking.entrypoints.views import GoalProgress, Milestone
+from goalstream_tracking.entrypoints.views_dashboard import (
+    EventItem,
+    Events,
+    ExpectedPoint,
+    Ladders,
+    SearchHit,
+    SearchPage,
+    Series,
+    SeriesPoint,
+    ladder_progress,
+)
+from goalstream_tracking.service_layer import dashboard, queries
+from goalstream_tracking.service_layer.queries import Tracking
+from goalstream_tracking.service_layer.read_models import LiveReadModel, MemoryReadModel, ReadModel
+
+router = APIRouter(prefix="/v1", tags=["tracking"])
+
+
+@contextlib.asynccontextmanager
+async def _conn(service: Tracking, rm: ReadModel) -> AsyncIterator[tuple[Connection, str]]:
+    """The live generation's connection: the read model's own when live, else one of the pool's."""
+    if isinstance(rm, LiveReadModel):
+        yield rm.conn, rm.schema
+        return
+    async with service.pool.acquire() as conn:
+        yield conn, await generations.live_name(conn) or ""
+
+
+@router.get("/ladders", response_model=Ladders)
+async def ladders(
+    caller: Reader,
+    service: Service,
+    as_of: AsOf = None,
+    as_of_mode: AsOfModeQuery = None,
+    after: After = "",
+    limit: Limit = 100,
+) -> Ladders:
+    async with service.read_model(caller.org_id, as_of, mode_of(as_of, as_of_mode)) as (rm, at):
+        items = []
+        for ladder in await rm.ladders_page(after, limit):
+            found, rungs, value = await queries.ladder(rm, ladder.ladder_id)
+            items.append(ladder_progress(found, rungs, value, at))
+    return Ladders(items=items, next_after=items[-1].ladder_id if len(items) == limit else None)
+
+
+@router.get("/goals/{goal_id}/series", response_model=Series)
+async def series(
+    goal_id: str, caller: Reader, service: Service, as_of: AsOf = None, as_of_mode: AsOfModeQuery = None
+) -> Series:
+    mode = mode_of(as_of, as_of_mode)
+    with _not_found():
+        async with service.read_model(caller.org_id, as_of, mode) as (rm, at):
+            n = await queries.goal(rm, goal_id)
+            async with _conn(service, rm) as (conn, schema):
+                rows = await dashboard.points(conn, schema, caller.org_id, goal_id, as_of, observed=mode == "observed")
+    shown = GoalProgress.of(n, at)
+    expected = []
+    if n.kind == "hard" and shown.start_at is not None and shown.deadline is not None:
+        plan = [(m.due, m.fraction) for m in n.milestones]
+        line = expected_line(shown.start_at, shown.deadline, plan, shown.baseline or 0.0, shown.target)
+        expected = [ExpectedPoint(at=t, progress=f, value=v) for t, f, v in line]
+    return Series(
+        goal_id=goal_id,
+        unit=shown.unit,
+        baseline=shown.baseline,
+        target=shown.target,
+        start_at=shown.start_at,
+        deadline=shown.deadline,
+        points=[SeriesPoint(**dict(r)) for r in rows],
+        expected=expected,
+        milestones=[Milestone.model_validate(m.model_dump()) for m in shown.milestones],
+    )
+
+
+@router.get("/events", response_model=Events, responses={304: {"description": "nothing new since `If-None-Match`"}})
+async def events(
+    caller: Reader,
+    service: Service,
+    response: Response,
+    after: Annotated[
+        str,
+        Query(
+            max_length=40,
+            description="a previous answer's cursor (`<generation>:<seq>`): the events after it, oldest first. A"
+            " cursor of an older generation (a rebuild renumbers the log) answers the latest page instead",
+        ),
+    ] = "",
+    type: Annotated[str | None, Query(min_length=1, max_length=100, description="only events of this type")] = None,
+    goal_id: Annotated[str | None, Query(min_length=1, max_length=200, description="only this goal's events")] = None,
+    limit: Limit = 100,
+    if_none_match: Annotated[
+        str | None,
+        Header(max_length=200, description="the `ETag` of an earlier answer: 304 with no body while nothing is new"),
+    ] = None,
+) -> Response:
+    cursor = dashboard.parse_cursor(after) if after else None
+    if after and cursor is None:
+        raise ApiError(
+            422, "invalid_request", "after: not a cursor of the event stream (`<generation>:<seq>`)", "after"
+        )
+    async with service.read_model(caller.org_id) as (rm, _), _conn(service, rm) as (conn, schema):
+        generation = dashboard.generation_number(schema)
+        latest = await dashboard.latest_seq(conn, schema, caller.org_id)
+        etag = f'"{dashboard.Cursor(generation, latest or 0)}"'
+        if if_none_match is not None and etag in (t.strip() for t in if_none_match.split(",")):
+            return Response(status_code=304, headers={"ETag": etag})
+        since = cursor.seq if cursor is not None and cursor.generation == generation else None
+        rows = await dashboard.events(conn, schema, caller.org_id, since, type, goal_id, limit)
+    items = [
+        EventItem(
+            cursor=str(dashboard.Cursor(generation, r["seq"])),
+            event_id=r["event_id"],
+            type=r["event_type"],
+            goal_id=r["goal_id"],
+            occurred_at=r["occurred_at"],
+            trace_id=r["trace_id"],
+        )
+        for r in rows
+    ]
+    newest = max((r["seq"] for r in rows), default=None)
+    if newest is None:
+        newest = since if since is not None else latest
+    next_after = None if newest is None else str(dashboard.Cursor(generation, newest))
+    body = Events(items=items, next_after=next_after)
+    return Response(body.model_dump_json(), media_type="application/json", headers={"ETag": etag})
+
+
+@router.get("/search", response_model=SearchPage)
+async def search(
+    caller: Reader,
+    service: Service,
+    q: Annotated[str, Query(max_length=200, description="text the title contains, case-insensitively")] = "",
+    level: Literal["organisation", "department", "team", "individual"] | None = None,
+    owner: Annotated[str | None, Query(min_length=1, max_length=200, description="only goals of this owner")] = None,
+    status: Literal["on_track", "at_risk", "off_track", "achieved", "missed"] | None = None,
+    as_of: AsOf = None,
+    as_of_mode: AsOfModeQuery = None,
+    after: After = "",
+    limit: Limit = 100,
+) -> SearchPage:
+    text = q.lower()
+    async with service.read_model(caller.org_id, as_of, mode_of(as_of, as_of_mode)) as (rm, at):
+        found = await rm.page(
+            "in_tree AND strpos(lower(doc->>'title'), $2) > 0 AND ($3::text IS NULL OR level = $3)"
+            " AND ($4::text IS NULL OR doc->'definition'->>'owner' = $4) AND ($5::text IS NULL OR status = $5)",
+            lambda n: (
+                n.in_tree
+                and text in n.title.lower()
+                and level in (None, n.level)
+                and owner in (None, n.definition.get("owner"))
+                and status in (None, n.status)
+            ),
+            (text, level, owner, status),
+            after,
+            limit,
+        )
+        if isinstance(rm, MemoryReadModel):
+            parents = {g: n.parent_id for g, n in rm.nodes.items()}
+            paths = {n.goal_id: dashboard.memory_ancestors(parents, n.goal_id) for n in found}
+        else:
+            async with _conn(service, rm) as (conn, schema):
+                paths = await dashboard.ancestors(conn, schema, caller.org_id, [n.goal_id for n in found])
+    items = [SearchHit(**GoalProgress.of(n, at).model_dump(), path=paths[n.goal_id]) for n in found]
+    return SearchPage(items=items, next_after=items[-1].goal_id if len(items) == limit else None)
