@@ -24,6 +24,9 @@ CREATE TABLE "{schema}".event_log (
 CREATE INDEX ON "{schema}".event_log (org_id, seq);
 -- A goal's series joins its history points to their events (migration 0004 adds this and trace_id to older ones).
 CREATE INDEX ON "{schema}".event_log (stream_id, stream_version);
+-- The event stream (`GET /v1/events`) filtered by type or by goal, newest first (migration 0005 adds these too).
+CREATE INDEX event_log_org_type ON "{schema}".event_log (org_id, event_type, seq);
+CREATE INDEX event_log_org_goal ON "{schema}".event_log (org_id, (payload->>'goal_id'), seq);
 
 -- One row per goal: the node document (own numbers, rollup numbers, milestones, episodes), the
 -- columns queries select by, what a parent's rollup reads of it (weight .. open_breaches: see

@@ -51,6 +51,16 @@ async def node(conn: Connection, schema: str, goal_id: str) -> GoalNode | None:
     return None if doc is None else node_from_doc(doc)
 
 
+async def nodes_by_id(conn: Connection, schema: str, org_id: str, goal_ids: list[str]) -> list[GoalNode]:
+    """The organisation's nodes of these ids (those it has), in one query."""
+    rows = await conn.fetch(
+        f'SELECT doc::text AS doc FROM "{schema}".nodes WHERE goal_id = ANY($2::text[]) AND org_id = $1',
+        org_id,
+        goal_ids,
+    )
+    return [node_from_json(r["doc"]) for r in rows]
+
+
 async def nodes_where(
     conn: Connection, schema: str, org_id: str, condition: str, *args: Any, after: str = "", limit: int = 100
 ) -> list[GoalNode]:

@@ -15,16 +15,20 @@ CHUNK = 1000
 
 async def refresh(conn: Connection, schema: str) -> int:
     """Fill every cleared view of the generation; how many were written."""
-    written = 0
+    written, last = 0, ""
     while True:
         async with conn.transaction():
+            # Onwards from the last chunk's key: each chunk reads only its own rows, not again every cleared row
+            # before it (a row skipped while a consumer held it is written by that consumer).
             rows = await conn.fetch(
-                f'SELECT goal_id, doc::text AS doc FROM "{schema}".nodes WHERE view_json IS NULL'
+                f'SELECT goal_id, doc::text AS doc FROM "{schema}".nodes WHERE view_json IS NULL AND goal_id > $2'
                 " ORDER BY goal_id LIMIT $1 FOR UPDATE SKIP LOCKED",
                 CHUNK,
+                last,
             )
             if not rows:
                 return written
+            last = rows[-1]["goal_id"]
             nodes = [store.node_from_json(r["doc"]) for r in rows]
             await conn.executemany(
                 f'UPDATE "{schema}".nodes SET view_json = $2, plan_json = $3 WHERE goal_id = $1',

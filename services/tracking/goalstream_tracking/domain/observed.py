@@ -137,11 +137,19 @@ def _rolled_up(nodes: dict[str, GoalNode], at: datetime, tol: Tolerances) -> dic
 
 
 def _climbed(ladder: LadderNode, nodes: dict[str, GoalNode]) -> LadderNode:
-    """The current rung: the first not achieved by then (the top one stays current once achieved)."""
+    """The current rung: the first not achieved by then (the top one stays current once achieved); and when each
+    rung above the bottom one was unlocked: its `start_at`, kept by `_locked_then` only for a rung unlocked by then
+    (recorded mode reads the same time from LadderRungUnlocked, which this fold does not read)."""
     current = 1
     for index, goal_id, _ in ladder.rungs:
         rung = nodes.get(goal_id)
         current = index
         if rung is None or not rung.achieved:
             break
-    return replace(ladder, current_rung=current)
+    unlocked = list(ladder.unlocked)
+    for index, goal_id, _ in ladder.rungs:
+        rung = nodes.get(goal_id)
+        start = None if rung is None or index == 1 else time_of(rung.definition.get("start_at"))
+        if start is not None and ladder.unlocked_at(index) is None:
+            unlocked.append((index, start))
+    return replace(ladder, current_rung=current, unlocked=tuple(unlocked))

@@ -36,9 +36,12 @@ router = APIRouter(prefix="/v1", tags=["tracking"])
 
 @contextlib.asynccontextmanager
 async def _conn(service: Tracking, rm: ReadModel) -> AsyncIterator[tuple[Connection, str]]:
-    """The live generation's connection: the read model's own when live, else one of the pool's."""
+    """The read model's own connection and generation (its snapshot), else (a test's) one of the pool's."""
     if isinstance(rm, LiveReadModel):
         yield rm.conn, rm.schema
+        return
+    if isinstance(rm, MemoryReadModel) and rm.source is not None:
+        yield rm.source
         return
     async with service.pool.acquire() as conn:
         yield conn, await generations.live_name(conn) or ""
@@ -54,10 +57,8 @@ async def ladders(
     limit: Limit = 100,
 ) -> Ladders:
     async with service.read_model(caller.org_id, as_of, mode_of(as_of, as_of_mode)) as (rm, at):
-        items = []
-        for ladder in await rm.ladders_page(after, limit):
-            found, rungs, value = await queries.ladder(rm, ladder.ladder_id)
-            items.append(ladder_progress(found, rungs, value, at))
+        page = await queries.ladders(rm, await rm.ladders_page(after, limit))
+        items = [ladder_progress(found, rungs, value, at) for found, rungs, value in page]
     return Ladders(items=items, next_after=items[-1].ladder_id if len(items) == limit else None)
 
 
@@ -108,7 +109,11 @@ async def events(
     limit: Limit = 100,
     if_none_match: Annotated[
         str | None,
-        Header(max_length=200, description="the `ETag` of an earlier answer: 304 with no body while nothing is new"),
+        Header(
+            max_length=200,
+            description="the `ETag` of an earlier answer (weakly compared: `W/` ignored, `*` matches any): 304 with no"
+            " body while nothing is new",
+        ),
     ] = None,
 ) -> Response:
     cursor = dashboard.parse_cursor(after) if after else None
@@ -120,7 +125,7 @@ async def events(
         generation = dashboard.generation_number(schema)
         latest = await dashboard.latest_seq(conn, schema, caller.org_id)
         etag = f'"{dashboard.Cursor(generation, latest or 0)}"'
-        if if_none_match is not None and etag in (t.strip() for t in if_none_match.split(",")):
+        if if_none_match is not None and _matches(if_none_match, etag):
             return Response(status_code=304, headers={"ETag": etag})
         since = cursor.seq if cursor is not None and cursor.generation == generation else None
         rows = await dashboard.events(conn, schema, caller.org_id, since, type, goal_id, limit)
@@ -141,6 +146,13 @@ async def events(
     next_after = None if newest is None else str(dashboard.Cursor(generation, newest))
     body = Events(items=items, next_after=next_after)
     return Response(body.model_dump_json(), media_type="application/json", headers={"ETag": etag})
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110's weak comparison, as If-None-Match asks: `W/` ignored (a compressing proxy weakens the ETag),
+    `*` matches any."""
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags
 
 
 @router.get("/search", response_model=SearchPage)

@@ -39,7 +39,10 @@ class Series(BaseModel):
     target: float | None = Field(description="the value to reach")
     start_at: datetime | None = Field(description="when the goal's span begins")
     deadline: datetime | None = Field(description="when the target is due")
-    points: list[SeriesPoint] = Field(description="its values over time, by observed time (as recorded by `as_of`)")
+    points: list[SeriesPoint] = Field(
+        description="its values over time, by observed time; with `as_of`, those recorded by then"
+        " (`as_of_mode=observed`: those dated by then)"
+    )
     expected: list[ExpectedPoint] = Field(
         description="the expected line, a polyline joined by straight lines; empty without a start and a deadline"
     )

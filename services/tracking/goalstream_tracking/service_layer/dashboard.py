@@ -55,7 +55,6 @@ async def points(
 
 
 _EVENT = "seq, event_id::text, event_type, payload->>'goal_id' AS goal_id, occurred_at, trace_id"
-_FILTER = "org_id = $1 AND ($2::text IS NULL OR event_type = $2) AND ($3::text IS NULL OR payload->>'goal_id' = $3)"
 
 
 async def latest_seq(conn: Connection, schema: str, org_id: str) -> int | None:
@@ -66,12 +65,18 @@ async def latest_seq(conn: Connection, schema: str, org_id: str) -> int | None:
 async def events(
     conn: Connection, schema: str, org_id: str, after: int | None, kind: str | None, goal_id: str | None, limit: int
 ) -> list[Any]:
-    """Without `after`: the latest `limit` events, newest first; with it: the `limit` after it, oldest first."""
-    if after is None:
-        sql = f'SELECT {_EVENT} FROM "{schema}".event_log WHERE {_FILTER} ORDER BY seq DESC LIMIT $4'
-        return await conn.fetch(sql, org_id, kind, goal_id, limit)
-    sql = f'SELECT {_EVENT} FROM "{schema}".event_log WHERE {_FILTER} AND seq > $5 ORDER BY seq LIMIT $4'
-    return await conn.fetch(sql, org_id, kind, goal_id, limit, after)
+    """Without `after`: the latest `limit` events, newest first; with it: the `limit` after it, oldest first.
+    Only the filters given are in the SQL (not `$2 IS NULL OR ...`): a prepared statement's generic plan could
+    then use neither index of event_log by type or by goal (read_models.sql, migration 0005) and read the log."""
+    where, args = ["org_id = $1"], list[object]()
+    args.append(org_id)
+    for condition, value in (("event_type = ", kind), ("payload->>'goal_id' = ", goal_id), ("seq > ", after)):
+        if value is not None:
+            args.append(value)
+            where.append(f"{condition}${len(args)}")
+    order = "seq DESC" if after is None else "seq"
+    sql = f'SELECT {_EVENT} FROM "{schema}".event_log WHERE {" AND ".join(where)} ORDER BY {order} LIMIT {int(limit)}'
+    return await conn.fetch(sql, *args)
 
 
 async def ancestors(conn: Connection, schema: str, org_id: str, goal_ids: list[str]) -> dict[str, list[str]]:

@@ -145,9 +145,22 @@ async def anti_goals(rm: ReadModel, state: str | None, after: str, limit: int) -
     )
 
 
-async def ladder(rm: ReadModel, ladder_id: str) -> tuple[LadderNode, list[GoalNode], float]:
+LadderAnswer = tuple[LadderNode, list[GoalNode], float]  # the ladder, its rung goals seen, its progress
+
+
+async def ladder(rm: ReadModel, ladder_id: str) -> LadderAnswer:
     found = await rm.ladder(ladder_id)
     if found is None:
         raise NotFound(ladder_id)
-    rungs = {g: n for _, g, _ in found.rungs if (n := await rm.node(g)) is not None}
-    return found, [rungs[g] for _, g, _ in found.rungs if g in rungs], climbed(found, rungs)
+    (answer,) = await ladders(rm, [found])
+    return answer
+
+
+async def ladders(rm: ReadModel, page: list[LadderNode]) -> list[LadderAnswer]:
+    """Each ladder with its rung goals, all the page's rungs read at once (one query, not one per rung)."""
+    seen = {n.goal_id: n for n in await rm.nodes_of([g for lad in page for _, g, _ in lad.rungs])}
+    answers = []
+    for lad in page:
+        rungs = {g: seen[g] for _, g, _ in lad.rungs if g in seen}
+        answers.append((lad, [rungs[g] for _, g, _ in lad.rungs if g in rungs], climbed(lad, rungs)))
+    return answers

@@ -25,6 +25,7 @@ AsOfMode = Literal["recorded", "observed"]
 
 class ReadModel(Protocol):
     async def node(self, goal_id: str) -> GoalNode | None: ...
+    async def nodes_of(self, goal_ids: list[str]) -> list[GoalNode]: ...
     async def subtree(self, root_id: str, max_depth: int) -> list[GoalNode]: ...
     async def page(
         self, sql: str, keep: Filter, args: tuple[object, ...], after: str, limit: int
@@ -42,6 +43,9 @@ class LiveReadModel:
     async def node(self, goal_id: str) -> GoalNode | None:
         found = await store.node(self.conn, self.schema, goal_id)
         return found if found is not None and found.org_id == self.org_id else None
+
+    async def nodes_of(self, goal_ids: list[str]) -> list[GoalNode]:
+        return await store.nodes_by_id(self.conn, self.schema, self.org_id, goal_ids)
 
     async def subtree(self, root_id: str, max_depth: int) -> list[GoalNode]:
         rows = await self.conn.fetch(
@@ -74,9 +78,16 @@ class MemoryReadModel:
 
     nodes: dict[str, GoalNode]
     ladders: dict[str, LadderNode]
+    # The connection and generation it was folded on, in the snapshot of its answer: a read it does not hold
+    # (a series' points, search paths) runs there, never on a second connection of the pool (N requests holding
+    # one each and waiting for another would exhaust a pool of N). None for a test's.
+    source: tuple[Connection, str] | None = None
 
     async def node(self, goal_id: str) -> GoalNode | None:
         return self.nodes.get(goal_id)
+
+    async def nodes_of(self, goal_ids: list[str]) -> list[GoalNode]:
+        return [self.nodes[g] for g in goal_ids if g in self.nodes]
 
     async def subtree(self, root_id: str, max_depth: int) -> list[GoalNode]:
         if root_id not in self.nodes:
@@ -109,11 +120,11 @@ async def as_of(conn: Connection, schema: str, org_id: str, at: datetime) -> Mem
             nodes[event.goal_id] = evolve_node(nodes.get(event.goal_id), event, occurred_at, org_id)
         elif isinstance(event, LadderEvent):
             ladders[event.ladder_id] = evolve_ladder(ladders.get(event.ladder_id), event, occurred_at, org_id)
-    return MemoryReadModel(roll_up_all(nodes), ladders)
+    return MemoryReadModel(roll_up_all(nodes), ladders, (conn, schema))
 
 
 async def as_observed(conn: Connection, schema: str, org_id: str, at: datetime, now: datetime) -> MemoryReadModel:
     """The organisation as it stood at `at` by the measurements' own time: every goal known by `now`, the values
     observed by `at` (`domain.observed`)."""
     nodes, ladders = observed(await store.org_events_until(conn, schema, org_id, now), org_id, at)
-    return MemoryReadModel(nodes, ladders)
+    return MemoryReadModel(nodes, ladders, (conn, schema))
