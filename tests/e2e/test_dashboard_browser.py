@@ -3,7 +3,8 @@
 Goals with hostile titles, a hostile check-in and an anti-goal in breach are set through the goals
 API; a user then opens the dashboard, types a wrong key, a hostile `as of`, then the right key. Every
 title must show literally as text, no payload may run (each would set `window.__pwned` and the
-document's title), and the console must show no Content-Security-Policy violation. Every service's
+document's title), and the console must show no Content-Security-Policy violation. The check-in's source and
+comment show, as text, on its goal's page (where the number came from). Every service's
 `/` and `/docs` send the security headers.
 """
 
@@ -18,12 +19,17 @@ from pathlib import Path
 import httpx
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.conftest import Platform
-from tests.support.browser import assert_secure_headers, chromium, console, csp_violations, inline_script
+from tests.support.browser import (
+    assert_secure_headers,
+    chromium,
+    console,
+    csp_violations,
+    inline_script,
+    wait_until,
+)
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.e2e
@@ -41,7 +47,7 @@ COMMENT_TEXT = f'<iframe srcdoc="<script>parent.{RUN}</script>"></iframe> on pla
 PLAIN = "plain sentinel goal"  # with "critical" in the anti-goal list (drawn last): the page has drawn it all
 
 
-async def _seed(platform: Platform) -> None:
+async def _seed(platform: Platform) -> list[str]:
     """The goals, a hostile check-in and an anti-goal in breach, settled in tracking's read models."""
     now = datetime.now(UTC)
     start, deadline = (now - timedelta(days=1)).isoformat(), (now + timedelta(days=30)).isoformat()
@@ -74,6 +80,7 @@ async def _seed(platform: Platform) -> None:
             return in_breach and values.keys() >= {*HOSTILE_TITLES, PLAIN} and values[HOSTILE_TITLES[0]] == 4
 
         await eventually(settled, 60, "tracking shows the goals, the check-in and the breach")
+    return ids
 
 
 def _text(driver: webdriver.Chrome, element_id: str) -> str:
@@ -91,11 +98,7 @@ def _show(driver: webdriver.Chrome, key: str, as_of: str = "") -> None:
 
 
 def _until(driver: webdriver.Chrome, shown: Callable[[webdriver.Chrome], bool], what: str) -> None:
-    try:
-        WebDriverWait(driver, 20).until(shown)
-    except TimeoutException:
-        page = driver.find_element(By.TAG_NAME, "body").text
-        raise AssertionError(f"the dashboard never showed {what}:\n{page}\nconsole: {console(driver)}") from None
+    wait_until(driver, shown, what, timeout=20)
 
 
 def _no_script_ran(driver: webdriver.Chrome, title: str) -> None:
@@ -110,18 +113,19 @@ def _no_script_ran(driver: webdriver.Chrome, title: str) -> None:
 
 
 def test_hostile_text_shows_as_text_and_runs_no_script(platform: Platform, tmp_path: Path) -> None:
-    asyncio.run(_seed(platform))
+    ids = asyncio.run(_seed(platform))
     with chromium(tmp_path / "profile") as driver:
         driver.get(f"{platform.tracking.url}/")
         title = driver.title
         assert title and title != "pwned"
 
         _show(driver, f'gs_<img src=k onerror="{RUN}">')  # a wrong key: the error's text is shown
-        _until(driver, lambda d: "unknown or revoked API key" in _text(d, "tree"), "the wrong key's error")
+        _until(driver, lambda d: "unknown or revoked API key" in _text(d, "notice"), "the wrong key's error")
+        assert "check it" in _text(driver, "notice")  # and what to do about it
         _no_script_ran(driver, title)
 
         _show(driver, platform.api_key, as_of=f'<img src=a onerror="{RUN}">')
-        _until(driver, lambda d: "as_of" in _text(d, "tree"), "the error naming as_of")
+        _until(driver, lambda d: "as_of" in _text(d, "notice"), "the error naming as_of")
         _no_script_ran(driver, title)
 
         _show(driver, platform.api_key)
@@ -130,14 +134,22 @@ def test_hostile_text_shows_as_text_and_runs_no_script(platform: Platform, tmp_p
         tree, anti = _text(driver, "tree"), _text(driver, "anti")
         for hostile in HOSTILE_TITLES:
             assert hostile in tree, f"title {hostile!r} not shown as text in:\n{tree}"
-        assert CHECK_IN_TEXT in tree  # where the latest value came from: the check-in's source
-        assert COMMENT_TEXT in tree  # and its comment
         assert ANTI_TITLE in anti
         severity = driver.find_element(By.CSS_SELECTOR, "#anti .severity")
         assert severity.text == "critical" and severity.get_attribute("class") == "severity sev-critical"
-        assert not driver.find_elements(
-            By.CSS_SELECTOR, "#tree a, #tree img, #tree svg, #tree script, #tree iframe, #anti img"
+        assert not driver.find_elements(By.CSS_SELECTOR, "#tree img, #tree svg, #tree script, #tree iframe, #anti img")
+        links: list[str] = driver.execute_script(
+            "return [...document.querySelectorAll('#tree a, #anti a')].map(a => a.href)"
         )
+        assert links and all(href.startswith(f"{platform.tracking.url}/#goal=") for href in links)  # goal pages only
+        assert csp_violations(console(driver)) == []
+
+        driver.get(f"{platform.tracking.url}/#goal={ids[0]}")  # its goal page (the key stays in the tab)
+        _until(driver, lambda d: COMMENT_TEXT in _text(d, "goal"), "the check-in's comment on its goal page")
+        _no_script_ran(driver, title)
+        page = _text(driver, "goal")
+        assert HOSTILE_TITLES[0] in page and CHECK_IN_TEXT in page  # where the value came from: the source
+        assert not driver.find_elements(By.CSS_SELECTOR, "#goal img, #goal svg, #goal script, #goal iframe")
         assert csp_violations(console(driver)) == []
 
         driver.get(f"{platform.tracking.url}/docs")  # the docs page's own script must not be inline
@@ -155,7 +167,8 @@ def test_every_service_sends_the_security_headers(platform: Platform) -> None:
         assert inline_script(docs.text) == []
     page = httpx.get(f"{platform.tracking.url}/", timeout=10)
     assert page.status_code == 200 and inline_script(page.text) == []
-    for asset, kind in (("dashboard.js", "text/javascript"), ("dashboard.css", "text/css")):
+    assets = ("app.js", "text/javascript"), ("dashboard.css", "text/css"), ("vendor/uplot/uPlot.min.css", "text/css")
+    for asset, kind in assets:
         response = httpx.get(f"{platform.tracking.url}/static/{asset}", timeout=10)
         assert response.status_code == 200 and response.headers["content-type"].startswith(kind)
         assert_secure_headers(response)

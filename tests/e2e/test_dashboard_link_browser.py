@@ -1,5 +1,5 @@
-"""The link an alert carries opens the dashboard at its goal: in a real headless Chromium, `/#goal=<id>` highlights
-that goal's row and scrolls to it, names an unknown id as text, and the page's policy is never violated."""
+"""The link an alert carries opens the dashboard at its goal: in a real headless Chromium, `/#goal=<id>` opens that
+goal's page, names an unknown id as text, and the page's policy is never violated."""
 
 from __future__ import annotations
 
@@ -46,8 +46,9 @@ async def _goals(platform: Platform, titles: list[str]) -> list[str]:
     return ids
 
 
-def _focused(driver: webdriver.Chrome) -> list[str]:
-    return [row.text for row in driver.find_elements(By.CSS_SELECTOR, ".focused")]
+def _goal_title(driver: webdriver.Chrome) -> str:
+    shown = driver.find_elements(By.CSS_SELECTOR, "#goal .goal-title")
+    return shown[0].text if shown else ""
 
 
 def test_an_alert_link_opens_the_dashboard_at_its_goal(platform: Platform, tmp_path: Path) -> None:
@@ -57,16 +58,17 @@ def test_an_alert_link_opens_the_dashboard_at_its_goal(platform: Platform, tmp_p
     assert link == f"{platform.tracking.url}/#goal={quote(target, safe='')}"
     with chromium(tmp_path / "profile") as driver:
         driver.get(link)
-        WebDriverWait(driver, 20).until(lambda d: "Give an API key" in d.find_element(By.ID, "focus").text)
+        WebDriverWait(driver, 20).until(
+            lambda d: "Give an organisation API key" in d.find_element(By.ID, "notice").text
+        )
         driver.find_element(By.ID, "key").send_keys(platform.api_key)
         driver.find_element(By.CSS_SELECTOR, "#auth button").click()
-        WebDriverWait(driver, 20).until(lambda d: _focused(d))
-        [row] = _focused(driver)
-        assert titles[0] in row and titles[1] not in row
-        assert driver.execute_script("return document.activeElement.dataset.goalId") == target
+        WebDriverWait(driver, 20).until(lambda d: _goal_title(d))
+        assert _goal_title(driver) == titles[0] and titles[1] not in driver.find_element(By.ID, "goal").text
+        assert driver.find_element(By.ID, "view-home").get_attribute("hidden") is not None
 
         driver.get(f"{platform.tracking.url}/#goal=%3Cimg%20src%3Dx%3Enope")  # an id that is no goal, as text
-        WebDriverWait(driver, 20).until(lambda d: "is not among" in d.find_element(By.ID, "focus").text)
-        assert "<img src=x>nope" in driver.find_element(By.ID, "focus").text and not _focused(driver)
-        assert not driver.find_elements(By.CSS_SELECTOR, "#focus img")
+        WebDriverWait(driver, 20).until(lambda d: "is not among" in d.find_element(By.ID, "goal").text)
+        assert "<img src=x>nope" in driver.find_element(By.ID, "goal").text and not _goal_title(driver)
+        assert not driver.find_elements(By.CSS_SELECTOR, "#goal img")
         assert csp_violations(console(driver)) == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,11 @@ from typing import Any
 import httpx
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 FLAGS = (
@@ -86,3 +89,20 @@ def assert_secure_headers(response: httpx.Response) -> None:
 def inline_script(html: str) -> list[str]:
     """Inline scripts, event handler attributes (`onload=`) and style attributes in the markup."""
     return re.findall(r"<script\b[^>]*>\s*[^<\s]|<[^>]*\s(?:on\w+|style)\s*=[^>]*>", html, re.IGNORECASE)
+
+
+def wait_until(
+    driver: webdriver.Chrome, shown: Callable[[webdriver.Chrome], Any], what: str, timeout: float = 30
+) -> Any:
+    """What `shown` returns once truthy; else fail with the page's text and console, never a bare timeout."""
+    try:
+        # a live refresh may redraw what `shown` looks at: a stale element is a "not yet", not a failure
+        return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(shown)
+    except TimeoutException:
+        page = driver.find_element(By.TAG_NAME, "body").text
+        raise AssertionError(f"the page never showed {what}:\n{page}\nconsole: {console(driver)}") from None
+
+
+def text_of(driver: webdriver.Chrome, element_id: str) -> str:
+    text: str = driver.find_element(By.ID, element_id).text
+    return text

@@ -1,0 +1,113 @@
+// The dashboard's entry: the key and as-of controls, the hash routes (the tree and lists at `#`, a goal's
+// page at `#goal=<id>` — the links alerts carry — and the event stream at `#events`), errors that say
+// what to do, and live refreshes that keep the reader's place (scroll, opened subtrees, focus, open goal).
+import { state } from "./api.js";
+import { drawAnti } from "./anti.js";
+import { $, el } from "./dom.js";
+import { addEvents, drawEvents } from "./events.js";
+import { drawGoal } from "./goal.js";
+import { drawLadders } from "./ladders.js";
+import { live } from "./live.js";
+import { drawSearch, filtering, filters } from "./search.js";
+import { drawTree, keyboard, loadTree, treeData } from "./tree.js";
+import { emptyState } from "./empty.js";
+
+let rootPages = 1;
+let searchLimit = 100;
+let retry = null;
+
+function route() {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.has("goal")) return { view: "goal", id: hash.get("goal") };
+  if (location.hash === "#events") return { view: "events" };
+  return { view: "home" };
+}
+
+function notice(text, advice = "", kind = "error") {
+  const box = $("notice");
+  box.className = text ? kind : "";
+  box.replaceChildren(...(text ? [el("strong", "", text), document.createTextNode(advice ? " " + advice : "")] : []));
+}
+
+async function drawHome() {
+  const f = filters();
+  if (filtering(f)) {
+    if (!treeData.roots.length) await loadTree(rootPages); // the local filter's fallback needs the goals
+    await drawSearch($("tree"), f, searchLimit, () => { searchLimit += 100; refresh(); });
+  } else {
+    await loadTree(rootPages);
+    if (!treeData.roots.length && !state.asOf) $("tree").replaceChildren(emptyState());
+    else if (!treeData.roots.length) $("tree").replaceChildren(el("p", "muted", "No goals at that time."));
+    else drawTree($("tree"), () => { rootPages += 1; refresh(); });
+  }
+  await Promise.all([drawLadders($("ladders")), drawAnti($("anti"))]);
+}
+
+async function draw(r) {
+  for (const view of ["home", "goal", "events"]) $(`view-${view}`).hidden = view !== r.view;
+  if (r.view === "goal") {
+    try {
+      await drawGoal($("goal"), r.id);
+    } catch (error) {
+      if (error.status !== 404 || error.missingRoute) throw error;
+      $("goal").replaceChildren(el("p", "", `Goal ${r.id} is not among this organisation's goals`
+        + (state.asOf ? " at that time." : ".")));
+    }
+  } else if (r.view === "events") await drawEvents($("events"));
+  else await drawHome();
+}
+
+// Draw the current view again, keeping the scroll position and the focused row.
+export async function refresh() {
+  clearTimeout(retry);
+  if (!state.key) {
+    notice("Give an organisation API key to see its goals.", "", "info");
+    return;
+  }
+  const y = window.scrollY;
+  const focused = document.activeElement?.dataset?.goalId;
+  try {
+    await draw(route());
+    notice("");
+    $("asof-shown").textContent = state.asOf ? `as of ${state.asOf} (${state.mode} time)` : "now, live";
+  } catch (error) {
+    notice(`${error.status ? error.status + ": " : ""}${error.message}.`, error.advice ?? "");
+    if (error.retryable) retry = setTimeout(refresh, 5000);
+    return;
+  }
+  window.scrollTo(0, y);
+  if (focused) [...document.querySelectorAll("[data-goal-id]")].find((n) => n.dataset.goalId === focused && n.tabIndex >= 0)?.focus({ preventScroll: true });
+}
+
+// New events: draw again now, and once more a moment later, since the stored answers (the tree's JSON)
+// may be refreshed a little after the event is logged; a later event would otherwise be needed to show it.
+let again = null;
+function onEvents(items) {
+  if (route().view === "events" && items.length) return addEvents(items);
+  clearTimeout(again);
+  again = setTimeout(refresh, 1500);
+  return refresh();
+}
+
+$("key").value = state.key;
+$("auth").addEventListener("submit", (event) => {
+  event.preventDefault();
+  state.key = $("key").value.trim();
+  state.asOf = $("asof").value.trim();
+  state.mode = $("asof-mode").value === "observed" ? "observed" : "recorded";
+  sessionStorage.setItem("goalstream-key", state.key);
+  treeData.roots = [];
+  refresh();
+});
+let typing = null;
+for (const id of ["f-q", "f-level", "f-owner", "f-status"]) {
+  $(id).addEventListener("input", () => { clearTimeout(typing); searchLimit = 100; typing = setTimeout(refresh, 250); });
+}
+$("ev-type").addEventListener("change", refresh);
+keyboard($("tree"), (id) => {
+  drawTree($("tree"), () => { rootPages += 1; refresh(); });
+  [...$("tree").querySelectorAll("[role=treeitem]")].find((n) => n.dataset.goalId === id)?.focus();
+});
+window.addEventListener("hashchange", () => { refresh(); window.scrollTo(0, 0); });
+live(onEvents, (error) => notice(`${error.status ? error.status + ": " : ""}${error.message}.`, error.advice ?? ""));
+refresh();
