@@ -72,6 +72,26 @@ async def test_every_dashboard_route_answers_from_outside(platform: Platform) ->
         assert (goal["owner"], goal["parent_id"], goal["ladder_id"], goal["rung"]) == ("bo", top, None, None)
         assert goal["deadline"] is not None and goal["start_at"] is not None
 
+        parent = await _get(client, platform, f"/v1/goals/{top}/progress")
+        added = [c["contribution"] for c in parent["source"]["children"]]
+        assert added and sum(added) == pytest.approx(parent["progress"])  # what each child adds makes the whole
+
+        guards = [{"threshold": 5, "recovery_threshold": 4}, {"threshold": 7}]
+        anti_ids = []
+        for i, guard in enumerate(guards):
+            anti = {"title": f"churn {i} {tag}", "kind": "anti", "comparator": "above", "start_at": at(-10), **guard}
+            anti_ids.append(
+                (await _post(client, platform, "/v1/goals", {**anti, "metric": {"key": f"churn.{tag}"}}))["id"]
+            )
+
+        async def both_anti_goals() -> Any:
+            items = (await _get(client, platform, "/v1/anti-goals", limit=1000))["items"]
+            found = {a["goal_id"]: a["recovery_threshold"] for a in items if a["goal_id"] in anti_ids}
+            return found if len(found) == 2 else None
+
+        recovery = await eventually(both_anti_goals, 60, "both anti-goals in tracking")
+        assert [recovery[g] for g in anti_ids] == [4.0, 7.0]  # without one set, a breach ends at the threshold
+
         roots = [g["goal_id"] for g in (await _get(client, platform, "/v1/tree", limit=1000))["items"]]
         assert top in roots
         ladders = (await _get(client, platform, "/v1/ladders"))["items"]

@@ -50,5 +50,9 @@ def breach_change(
     (`recovered` past the recovery threshold, the threshold itself when none is set), or nothing."""
     if not breached:
         return "breached" if in_breach(comparator, threshold, value) else None
-    recovery = threshold if recovery_threshold is None else recovery_threshold
-    return "recovered" if recovered(comparator, recovery, value) else None
+    return "recovered" if recovered(comparator, recovery_at(threshold, recovery_threshold), value) else None
+
+
+def recovery_at(threshold: float, recovery_threshold: float | None) -> float:
+    """Where an open breach ends: the recovery threshold, or the threshold itself when none is set."""
+    return threshold if recovery_threshold is None else recovery_threshold

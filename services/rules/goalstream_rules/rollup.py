@@ -51,6 +51,15 @@ def contribution(rollup: Rollup | None, child: Child) -> float:
     return amount(child) if rollup == "sum" else share(child)
 
 
+def contributions(rollup: Rollup | None, brought: Sequence[tuple[float, float]]) -> list[float]:
+    """What each child adds to its parent's number, from (weight, `contribution`) pairs: a `sum` child its amount;
+    otherwise its weight's part of its share of the weighted mean. They add up to the parent's total or mean."""
+    if rollup == "sum":
+        return [value for _, value in brought]
+    total = sum(weight for weight, _ in brought)
+    return [weight * value / total if total > 0 else 0.0 for weight, value in brought]
+
+
 def weighted_mean(children: Sequence[Child]) -> float | None:
     """The weighted mean of the children's clamped progress; None without children."""
     total = sum(c.weight for c in children)

@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from goalstream_rules.rollup import Child, level_mean, rollup_numbers, weighted_mean, worst_status
+from goalstream_contracts.common import Rollup
+from goalstream_rules.rollup import (
+    Child,
+    contribution,
+    contributions,
+    level_mean,
+    rollup_numbers,
+    weighted_mean,
+    worst_status,
+)
 
 STATUSES = ["on_track", "at_risk", "off_track", "achieved", "missed"]
 fractions = st.floats(min_value=-2.0, max_value=3.0)
@@ -114,3 +123,18 @@ def test_a_parent_with_nothing_to_roll_up_has_made_no_progress(rollup: str) -> N
 def test_a_levels_mean_is_the_plain_mean_of_clamped_progress_of_goals_that_have_one() -> None:
     assert level_mean([0.5, 1.5, None, -0.2]) == pytest.approx(0.5)  # (0.5 + 1 + 0) / 3; no progress: left out
     assert level_mean([None]) is None and level_mean([]) is None
+
+
+@given(kids=children.filter(bool), rollup=st.sampled_from(["weighted_mean", "worst", "sum"]))
+def test_the_childrens_contributions_add_up_to_their_parents_number(kids: list[Child], rollup: Rollup) -> None:
+    """What the dashboard shows each child adding is what the parent's number is made of."""
+    added = contributions(rollup, [(c.weight, contribution(rollup, c)) for c in kids])
+    numbers = rollup_numbers(rollup, kids, 0.0, 1e9)
+    whole = numbers.current if rollup == "sum" else numbers.progress
+    assert whole is not None and sum(added) == pytest.approx(whole, rel=1e-9, abs=1e-9)
+
+
+def test_contributions_worked_example() -> None:
+    kids = [Child(2.0, 0.5, None, 0.0, None), Child(1.0, 1.5, None, 0.0, None), Child(1.0, None, None, 0.0, None)]
+    added = contributions("weighted_mean", [(c.weight, contribution("weighted_mean", c)) for c in kids])
+    assert added == [0.25, 0.25, 0.0]  # 2/4 of 0.5, 1/4 of 1 (clamped), 1/4 of nothing yet

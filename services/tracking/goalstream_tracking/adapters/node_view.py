@@ -16,6 +16,7 @@ from pydantic_core import to_json
 
 from goalstream_rules.expected import expected_progress
 from goalstream_rules.progress import clamp01
+from goalstream_rules.rollup import contributions
 from goalstream_tracking.domain.node import GoalNode
 
 
@@ -28,10 +29,15 @@ def fields(n: GoalNode) -> dict[str, Any]:
     d = n.definition
     source: dict[str, Any] | None = n.source
     if d.get("metric") is None and n.rolled_from:
+        rollup = d.get("rollup") or "weighted_mean"
+        added = contributions(rollup, [(w, v) for _, w, v in n.rolled_from])
         source = {
             "kind": "rollup",
-            "rollup": d.get("rollup") or "weighted_mean",
-            "children": [{"goal_id": g, "weight": w, "value": v} for g, w, v in n.rolled_from],
+            "rollup": rollup,
+            "children": [
+                {"goal_id": g, "weight": w, "value": v, "contribution": c}
+                for (g, w, v), c in zip(n.rolled_from, added, strict=True)
+            ],
         }
     return {
         "goal_id": n.goal_id,

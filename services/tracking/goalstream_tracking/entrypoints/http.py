@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from goalstream_rules.anti import recovery_at
 from goalstream_rules.rollup import level_mean
 from goalstream_runtime.auth import Reader
 from goalstream_runtime.http import ApiError, IsoTime
@@ -192,6 +193,9 @@ async def anti_goals(
             **GoalProgress.of(n, at).model_dump(),
             episodes=[e.__dict__ for e in n.episodes],
             threshold=n.definition.get("threshold"),
+            recovery_threshold=None
+            if n.definition.get("threshold") is None
+            else recovery_at(float(n.definition["threshold"]), n.definition.get("recovery_threshold")),
             comparator=n.definition.get("comparator"),
             severity=n.definition.get("severity"),
             guards=n.guards,

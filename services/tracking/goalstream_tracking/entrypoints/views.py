@@ -54,7 +54,11 @@ class GoalProgress(BaseModel):
     open_breaches: int = Field(description="open anti-goal breaches on this goal and its subtree")
     counts: dict[str, int] = Field(description="goals in this subtree (itself included) by status")
     milestones: list[Milestone] = Field(description="its backward plan, oldest first")
-    source: dict[str, Any] | None = Field(description="a measurement or check-in, or a rollup of children")
+    source: dict[str, Any] | None = Field(
+        description="a measurement or check-in, or a rollup of children: each child's `weight`, `value` (its share:"
+        " clamped progress, or for a `sum` its amount) and `contribution` (what it adds to this goal's number; the"
+        " contributions add up to it)"
+    )
     version: int = Field(description="the goal's stream version this answer reflects")
     as_of: datetime = Field(description="the time this answer is for (now, or the `as_of` asked)")
 
@@ -94,6 +98,9 @@ class AntiGoal(GoalProgress):
         description="its breaches, oldest first: `breached_at`, the `value` that breached, `recovered_at` (null: open)"
     )
     threshold: float | None = Field(description="the value a breach begins past")
+    recovery_threshold: float | None = Field(
+        description="the value an open breach ends past, back on the safe side (the threshold when none was set)"
+    )
     comparator: str | None = Field(description="breached `above` or `below` the threshold")
     severity: str | None = Field(description="how bad a breach is")
     guards: str | None = Field(description="the id of the hard goal it protects")

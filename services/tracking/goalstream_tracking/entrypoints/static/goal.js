@@ -61,7 +61,6 @@ async function provenance(goal) {
   }
   const tree = await json("/v1/tree", { root: goal.goal_id, max_depth: 1 });
   const titles = new Map(tree.children.map((c) => [c.goal.goal_id, c.goal.title]));
-  const total = s.children.reduce((sum, c) => sum + c.weight, 0) || 1;
   const table = el("table", "rollup");
   table.createCaption().textContent = `rollup: ${s.rollup}`;
   const head = table.createTHead().insertRow();
@@ -69,7 +68,7 @@ async function provenance(goal) {
   const body = table.createTBody();
   for (const c of s.children) {
     const row = body.insertRow();
-    const share = s.rollup === "weighted_mean" ? (c.weight / total) * (c.value ?? 0) : s.rollup === "sum" ? c.value : null;
+    const share = c.contribution ?? null; // worked out by tracking with the rollup's own rule
     row.insertCell().appendChild(goalLink(c.goal_id, titles.get(c.goal_id) ?? c.goal_id));
     row.insertCell().textContent = String(c.weight);
     row.insertCell().textContent = number(c.value);
