@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic_core import to_json
 
+from goalstream_contracts.common import Rollup
 from goalstream_rules.expected import expected_progress
 from goalstream_rules.progress import clamp01
 from goalstream_rules.rollup import contributions
@@ -29,7 +30,7 @@ def fields(n: GoalNode) -> dict[str, Any]:
     d = n.definition
     source: dict[str, Any] | None = n.source
     if d.get("metric") is None and n.rolled_from:
-        rollup = d.get("rollup") or "weighted_mean"
+        rollup: Rollup = d.get("rollup") or "weighted_mean"
         added = contributions(rollup, [(w, v) for _, w, v in n.rolled_from])
         source = {
             "kind": "rollup",
