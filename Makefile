@@ -9,7 +9,7 @@ PACKAGES := -e contracts -e services/rules -e 'services/runtime[embedded]' -e se
 	-e services/cli
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run test pytest check lint typecheck schemas bench clean
+.PHONY: install browser run test pytest check lint typecheck schemas screenshots bench clean
 
 $(STAMP): constraints.txt requirements-dev.txt contracts/pyproject.toml services/*/pyproject.toml
 	@echo "==> creating the virtual environment in $(VENV)"
@@ -55,6 +55,9 @@ typecheck: install
 schemas: install  ## rewrite the event schema snapshots (after a compatible change), docs/asyncapi.yaml and docs/events/
 	$(BIN)/python -m goalstream_contracts.snapshots --write
 	$(BIN)/python -m goalstream_contracts.asyncapi --write
+
+screenshots: install browser  ## the README's dashboard pictures (docs/screenshots/), taken again on a real platform
+	$(BIN)/python -m pytest -p no:cacheprovider tests/e2e/test_dashboard_screenshots.py
 
 bench: install  ## the benchmark on a fresh embedded stack: a table and bench/results.json (BENCH_ARGS=--quick: a smoke run)
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -89,3 +89,46 @@ async def test_history_imported_into_a_new_goal_answers_by_observed_time(platfor
         assert [e["field"] for e in alone.json()["errors"]] == ["as_of_mode"]
         bad = await tracking.get(path, params={**_at(then), "as_of_mode": "sometime"})
         assert bad.status_code == 422 and "as_of_mode" in bad.text
+
+
+async def test_a_sum_imported_out_of_order_charts_at_each_time_what_observed_mode_answers_then(
+    platform: Platform,
+) -> None:
+    """The newer value is imported first, the older one after: goals' running totals are in recorded order (40,
+    then 60 at the older time); the series counts by observed time, as `as_of_mode=observed` does."""
+    metric = f"unordered.{NOW.timestamp()}"
+    late, early = NOW - 15 * DAY, NOW - 30 * DAY
+    async with (
+        httpx.AsyncClient(base_url=platform.goals.url, headers=platform.auth, timeout=30) as goals,
+        httpx.AsyncClient(base_url=platform.tracking.url, headers=platform.auth, timeout=30) as tracking,
+    ):
+        created = await goals.post(
+            "/v1/goals",
+            json={
+                "title": "unordered",
+                "metric": {"key": metric, "aggregation": "sum"},
+                "target": 100,
+                "start_at": (NOW - 40 * DAY).isoformat(),
+                "deadline": (NOW + 20 * DAY).isoformat(),
+            },
+        )
+        assert created.status_code == 201, created.text
+        goal_id = created.json()["id"]
+        for value, at, total in ((40, late, 40.0), (20, early, 60.0)):  # one after the other: recorded in this order
+            one = {"id": f"{metric}-{value}", "metric": metric, "value": value, "observed_at": at.isoformat()}
+            assert (await goals.post("/v1/measurements", json={"measurements": [one]})).status_code == 202
+
+            async def applied(total: float = total) -> bool:
+                return (await tracking.get(f"/v1/goals/{goal_id}/progress")).json().get("current_value") == total
+
+            await eventually(applied, what=f"tracking applied the value of {value}")
+
+        series = (await tracking.get(f"/v1/goals/{goal_id}/series")).json()
+        measured = [p for p in series["points"] if p["event_type"] == "MeasurementRecorded"]
+        assert [(datetime.fromisoformat(p["at"]), p["value"]) for p in measured] == [(early, 20.0), (late, 60.0)]
+        for p in measured:
+            then = await tracking.get(f"/v1/goals/{goal_id}/progress", params=_at(datetime.fromisoformat(p["at"])))
+            assert then.status_code == 200, then.text
+            assert (p["value"], p["progress"]) == (then.json()["current_value"], then.json()["progress"])
+        observed_then = (await tracking.get(f"/v1/goals/{goal_id}/series", params=_at(NOW - 20 * DAY))).json()
+        assert [(p["at"], p["value"]) for p in observed_then["points"]] == [(measured[0]["at"], 20.0)]

@@ -26,6 +26,7 @@ from goalstream_contracts.events import (
 from goalstream_rules.expected import expected_progress
 from goalstream_rules.plan import overdue
 from goalstream_rules.progress import reached
+from goalstream_rules.recount import recounts
 from goalstream_rules.rollup import worst_status
 from goalstream_rules.status import Tolerances, achieves, past_deadline, status_for
 from goalstream_tracking.domain.child import child_row
@@ -35,6 +36,12 @@ from goalstream_tracking.domain.observed_values import fold_values, time_of
 from goalstream_tracking.domain.rollup import as_child, own_breaches, roll_up
 
 DEFINING = (GoalSet, GoalRevised, GoalPlanned)
+
+
+def recounted(event: Payload) -> bool:
+    """A revision of what counts (`goalstream_rules.recount`): goals empties the goal's count and records again, after
+    it, the values kept for the new definition; the values recorded before it no longer count (or would twice)."""
+    return isinstance(event, GoalRevised) and recounts(event.changed)
 
 
 def observed(
@@ -47,6 +54,8 @@ def observed(
     for event, occurred_at in events:
         if isinstance(event, DEFINING) or (isinstance(event, GoalArchived) and occurred_at <= at):
             nodes[event.goal_id] = evolve_node(nodes.get(event.goal_id), event, occurred_at, org_id)
+            if recounted(event):  # goals counts again the values kept for the new definition: they follow it
+                values.pop(event.goal_id, None)
         elif isinstance(event, MeasurementRecorded) and event.observed_at <= at:
             values.setdefault(event.goal_id, []).append(event)
         elif isinstance(event, LadderSet):  # a rung's unlock is worked out below, from the rung under it

@@ -46,54 +46,79 @@ def source_of(m: MeasurementRecorded) -> dict[str, Any]:
 def fold_values(node: GoalNode, values: list[MeasurementRecorded], at: datetime) -> tuple[GoalNode, datetime | None]:
     """The node with its value, source, milestones hit and breach episodes as of `at`, and when (observed time)
     a value achieved it, if one did by then. A goal without a metric is left to its rollup."""
-    d = node.definition
-    metric = d.get("metric")
-    if metric is None:
+    if node.definition.get("metric") is None:
         return node, None
-    later_rung = d.get("ladder_id") is not None and (d.get("rung_index") or 1) > 1
-    since = counts_since(metric.get("aggregation", "latest"), time_of(d.get("start_at")), later_rung=later_rung)
-    span = None if d.get("window") is None else _DURATION.validate_python(d["window"])
-    baseline, target, deadline = float(d.get("baseline") or 0.0), d.get("target"), time_of(d.get("deadline"))
-    current: float | None = None
-    latest: datetime | None = None
-    kept: tuple[tuple[datetime, float], ...] = ()
-    by_deadline: float | None = None
-    achieved_at: datetime | None = None
-    source: dict[str, Any] | None = None
-    milestones = {m.index: m for m in node.milestones}
-    episodes: list[Episode] = []
-    for m in sorted((v for v in values if v.observed_at <= at), key=lambda v: v.observed_at):
-        if not since.admits(m.observed_at):
-            continue
+    count = Count(node)
+    for m in in_observed_order(values, at):
+        count.add(m)
+    return count.node(), count.achieved_at
+
+
+def in_observed_order(values: list[MeasurementRecorded], at: datetime) -> list[MeasurementRecorded]:
+    """The values observed by `at`, oldest observation first; a tie keeps the recorded order (a stable sort)."""
+    return sorted((v for v in values if v.observed_at <= at), key=lambda v: v.observed_at)
+
+
+class Count:
+    """A goal's running count (of a goal with a metric), its values added one by one in observed order: the fold
+    behind `fold_values`, and behind a goal's series, which reads the node after each value (`domain/series`)."""
+
+    def __init__(self, node: GoalNode) -> None:
+        d = node.definition
+        self.definition, self.kind, self.plan = d, node.kind, node.milestones
+        self._node = node
+        self.aggregation = d["metric"].get("aggregation", "latest")
+        later_rung = d.get("ladder_id") is not None and (d.get("rung_index") or 1) > 1
+        self.since = counts_since(self.aggregation, time_of(d.get("start_at")), later_rung=later_rung)
+        self.span = None if d.get("window") is None else _DURATION.validate_python(d["window"])
+        self.baseline, self.target = float(d.get("baseline") or 0.0), d.get("target")
+        self.deadline = time_of(d.get("deadline"))
+        self.current: float | None = None
+        self.latest: datetime | None = None
+        self.kept: tuple[tuple[datetime, float], ...] = ()
+        self.by_deadline: float | None = None
+        self.achieved_at: datetime | None = None
+        self.source: dict[str, Any] | None = None
+        self.milestones = {m.index: m for m in node.milestones}
+        self.episodes: list[Episode] = []
+
+    def add(self, m: MeasurementRecorded) -> None:
+        """One more value, observed no earlier than those added before."""
+        if not self.since.admits(m.observed_at):
+            return
         value: float | None
-        if span is not None:
-            window = window_values((*kept, (m.observed_at, m.value)), span)
+        if self.span is not None:
+            window = window_values((*self.kept, (m.observed_at, m.value)), self.span)
             if (m.observed_at, m.value) not in window:
-                continue
-            kept, counted, value = window, True, mean(window)
+                return
+            self.kept, counted, value = window, True, mean(window)
         else:
-            counted, value = aggregate(metric.get("aggregation", "latest"), current, latest, m.observed_at, m.value)
+            counted, value = aggregate(self.aggregation, self.current, self.latest, m.observed_at, m.value)
         if not counted or value is None:
-            continue
-        current, latest, source = value, m.observed_at, source_of(m)
-        if node.kind == "anti":
-            episodes = _breaches(d, episodes, value, m.observed_at)
-            continue
-        if target is None:
-            continue
-        raw = progress(value, baseline, float(target))
-        for i, ms in milestones.items():
+            return
+        self.current, self.latest, self.source = value, m.observed_at, source_of(m)
+        if self.kind == "anti":
+            self.episodes = _breaches(self.definition, self.episodes, value, m.observed_at)
+            return
+        if self.target is None:
+            return
+        target = float(self.target)
+        raw = progress(value, self.baseline, target)
+        for i, ms in self.milestones.items():
             if ms.state != "hit" and reached(raw, ms.fraction):
-                milestones[i] = replace(ms, state="hit", at=m.observed_at, late=late(m.observed_at, ms.due))
-        if deadline is not None and m.observed_at <= deadline:
-            by_deadline = value
-        reaching = by_deadline is not None and reached(progress(by_deadline, baseline, float(target)))
-        if achieved_at is None and deadline is not None and achieves(reaching, m.observed_at, deadline):
-            achieved_at = m.observed_at
-    breached = bool(episodes) and episodes[-1].recovered_at is None
-    plan = tuple(milestones[m.index] for m in node.milestones)
-    changes = {"current": current, "source": source, "milestones": plan, "episodes": tuple(episodes)}
-    return _with(node, breached=breached, **changes), achieved_at
+                self.milestones[i] = replace(ms, state="hit", at=m.observed_at, late=late(m.observed_at, ms.due))
+        if self.deadline is not None and m.observed_at <= self.deadline:
+            self.by_deadline = value
+        reaching = self.by_deadline is not None and reached(progress(self.by_deadline, self.baseline, target))
+        if self.achieved_at is None and self.deadline is not None and achieves(reaching, m.observed_at, self.deadline):
+            self.achieved_at = m.observed_at
+
+    def node(self) -> GoalNode:
+        """The node as the values added so far leave it."""
+        breached = bool(self.episodes) and self.episodes[-1].recovered_at is None
+        plan = tuple(self.milestones[m.index] for m in self.plan)
+        changes = {"current": self.current, "source": self.source, "milestones": plan, "episodes": tuple(self.episodes)}
+        return _with(self._node, breached=breached, **changes)
 
 
 def _breaches(d: dict[str, Any], episodes: list[Episode], value: float, observed_at: datetime) -> list[Episode]:

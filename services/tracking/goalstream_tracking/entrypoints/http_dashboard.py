@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
@@ -14,6 +16,8 @@ from goalstream_runtime.auth import Reader
 from goalstream_runtime.db import Connection
 from goalstream_runtime.http import ApiError
 from goalstream_tracking.adapters import generations
+from goalstream_tracking.domain.node import GoalNode
+from goalstream_tracking.domain.series import points as value_points
 from goalstream_tracking.entrypoints.http import After, AsOf, AsOfModeQuery, Limit, Service, _not_found, mode_of
 from goalstream_tracking.entrypoints.views import GoalProgress, Milestone
 from goalstream_tracking.entrypoints.views_dashboard import (
@@ -29,7 +33,7 @@ from goalstream_tracking.entrypoints.views_dashboard import (
 )
 from goalstream_tracking.service_layer import dashboard, queries
 from goalstream_tracking.service_layer.queries import Tracking
-from goalstream_tracking.service_layer.read_models import LiveReadModel, MemoryReadModel, ReadModel
+from goalstream_tracking.service_layer.read_models import AsOfMode, LiveReadModel, MemoryReadModel, ReadModel
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
 
@@ -66,12 +70,17 @@ async def ladders(
 async def series(
     goal_id: str, caller: Reader, service: Service, as_of: AsOf = None, as_of_mode: AsOfModeQuery = None
 ) -> Series:
+    """A goal's values over time, by observed time, with its expected line and milestones. Each point of a goal
+    with a metric is its value, progress and status as of the point's time, its values counted in observed order
+    (a value imported late counts where it was observed): what `GET /v1/goals/{goal_id}/progress` answers with
+    `as_of` at that time and `as_of_mode=observed`. A rollup parent (no metric) has no values of its own: its
+    points are its rollup after each change, as tracking recorded it."""
     mode = mode_of(as_of, as_of_mode)
     with _not_found():
         async with service.read_model(caller.org_id, as_of, mode) as (rm, at):
             n = await queries.goal(rm, goal_id)
             async with _conn(service, rm) as (conn, schema):
-                rows = await dashboard.points(conn, schema, caller.org_id, goal_id, as_of, observed=mode == "observed")
+                points = await _points(conn, schema, caller.org_id, n, as_of, mode)
     shown = GoalProgress.of(n, at)
     expected = []
     if n.kind == "hard" and shown.start_at is not None and shown.deadline is not None:
@@ -85,10 +94,25 @@ async def series(
         target=shown.target,
         start_at=shown.start_at,
         deadline=shown.deadline,
-        points=[SeriesPoint(**dict(r)) for r in rows],
+        points=points,
         expected=expected,
         milestones=[Milestone.model_validate(m.model_dump()) for m in shown.milestones],
     )
+
+
+async def _points(
+    conn: Connection, schema: str, org_id: str, n: GoalNode, as_of: datetime | None, mode: AsOfMode
+) -> list[SeriesPoint]:
+    """A goal with a metric: its values folded by observed time (`domain.series`) from the events recorded by
+    `as_of` (recorded mode), or from all of them up to the values observed by `as_of` (observed mode). A rollup
+    parent: its history points."""
+    observed = mode == "observed"
+    if n.definition.get("metric") is None:
+        rows = await dashboard.points(conn, schema, org_id, n.goal_id, as_of, observed=observed)
+        return [SeriesPoint(**dict(r)) for r in rows]
+    logged = await dashboard.goal_events(conn, schema, org_id, n.goal_id, None if observed else as_of)
+    found = value_points(logged, org_id, n.goal_id, as_of if observed else None)
+    return [SeriesPoint(**asdict(p)) for p in found]
 
 
 @router.get("/events", response_model=Events, responses={304: {"description": "nothing new since `If-None-Match`"}})

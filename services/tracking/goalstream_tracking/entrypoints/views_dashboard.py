@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -18,12 +19,15 @@ class Ladders(BaseModel):
 
 
 class SeriesPoint(BaseModel):
-    at: datetime = Field(description="observed time of a measurement, else when the event occurred")
-    value: float | None = Field(description="the goal's own current value after it")
-    progress: float | None = Field(description="its own raw progress after it")
-    status: str | None = Field(description="its status after it")
-    event_type: str = Field(description="the event that made the change")
-    source: str | None = Field(description="the measurement's source, when the change was a measurement that named one")
+    at: datetime = Field(description="a value's observed time; a GoalSet's or GoalRevised's recorded time")
+    value: float | None = Field(description="the goal's own current value as of `at`, counted in observed order")
+    progress: float | None = Field(description="its own raw progress as of `at`")
+    status: str | None = Field(description="its status as of `at` (as `as_of=at&as_of_mode=observed` answers it)")
+    event_type: str = Field(description="the event of the point: MeasurementRecorded, GoalSet, GoalRevised, ...")
+    source: str | None = Field(description="the measurement's source, when the point is a value that named one")
+    kind: Literal["measurement", "check_in"] | None = Field(
+        default=None, description="a value's kind (a check-in carries a comment or a confidence); null otherwise"
+    )
 
 
 class ExpectedPoint(BaseModel):
@@ -40,8 +44,12 @@ class Series(BaseModel):
     start_at: datetime | None = Field(description="when the goal's span begins")
     deadline: datetime | None = Field(description="when the target is due")
     points: list[SeriesPoint] = Field(
-        description="its values over time, by observed time; with `as_of`, those recorded by then"
-        " (`as_of_mode=observed`: those dated by then)"
+        description="its values over time, oldest first: one per value the goal counts under its definition as known,"
+        " in observed order, and one per GoalSet and GoalRevised, each with the value, progress and status as of its"
+        " time (the point at a time is what `GET /v1/goals/{id}/progress?as_of=<time>&as_of_mode=observed` answers;"
+        " of several values observed at one time, the last). With `as_of`: from the events recorded by then"
+        " (`as_of_mode=observed`: the values observed by then). A rollup parent has no values of its own: its points"
+        " are its rollup after each change, as recorded"
     )
     expected: list[ExpectedPoint] = Field(
         description="the expected line, a polyline joined by straight lines; empty without a start and a deadline"

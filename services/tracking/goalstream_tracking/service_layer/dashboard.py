@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from goalstream_contracts.base import Payload
+from goalstream_contracts.registry import decode_payload
 from goalstream_runtime.db import Connection
 from goalstream_tracking.adapters.generations import PREFIX
 
@@ -39,8 +41,9 @@ def generation_number(schema: str) -> int:
 async def points(
     conn: Connection, schema: str, org_id: str, goal_id: str, until: datetime | None, observed: bool = False
 ) -> list[Any]:
-    """The goal's history points (by observed time), with their measurement's source; when `until` is given, only
-    the events recorded by then, or (`observed`) only the points observed by then."""
+    """The goal's history points, with their measurement's source; when `until` is given, only the events recorded
+    by then, or (`observed`) only the points dated by then. A rollup parent's series (it has no values of its own:
+    its points are its rollup after each change); a goal with a metric has `domain.series`'s, by observed time."""
     cut = "h.at" if observed else "e.occurred_at"
     return await conn.fetch(
         "SELECT h.at, h.current AS value, h.progress, h.status, h.event_type, e.payload->>'source' AS source"
@@ -52,6 +55,22 @@ async def points(
         goal_id,
         until,
     )
+
+
+async def goal_events(
+    conn: Connection, schema: str, org_id: str, goal_id: str, until: datetime | None
+) -> list[tuple[Payload, datetime]]:
+    """The goal's events in its stream's order (its arrival order), upcast, with their recorded time; when `until`
+    is given, those recorded by then. One query on the log's index by stream and version (read_models.sql, 0004)."""
+    rows = await conn.fetch(
+        f'SELECT event_type, schema_version, payload, occurred_at FROM "{schema}".event_log'
+        " WHERE stream_id = $1 AND org_id = $2 AND ($3::timestamptz IS NULL OR occurred_at <= $3)"
+        " ORDER BY stream_version",
+        goal_id,
+        org_id,
+        until,
+    )
+    return [(decode_payload(r["event_type"], r["schema_version"], r["payload"]), r["occurred_at"]) for r in rows]
 
 
 _EVENT = "seq, event_id::text, event_type, payload->>'goal_id' AS goal_id, occurred_at, trace_id"
