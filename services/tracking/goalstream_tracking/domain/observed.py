@@ -33,7 +33,7 @@ from goalstream_tracking.domain.child import child_row
 from goalstream_tracking.domain.ladder import LadderNode, evolve_ladder
 from goalstream_tracking.domain.node import GoalNode, _own_progress, _with, evolve_node
 from goalstream_tracking.domain.observed_values import fold_values, time_of
-from goalstream_tracking.domain.rollup import as_child, own_breaches, roll_up
+from goalstream_tracking.domain.rollup import as_child, roll_up, roll_up_all
 
 DEFINING = (GoalSet, GoalRevised, GoalPlanned)
 
@@ -125,24 +125,12 @@ def _parent_judged(node: GoalNode, kids: list[GoalNode], at: datetime, tol: Tole
 
 def _rolled_up(nodes: dict[str, GoalNode], at: datetime, tol: Tolerances) -> dict[str, GoalNode]:
     """`roll_up_all`, with a parent's status decided from its rollup before its counts include it."""
-    children: dict[str, list[str]] = {}
-    for node in nodes.values():
-        if node.parent_id is not None and node.parent_id in nodes:
-            children.setdefault(node.parent_id, []).append(node.goal_id)
-    breaches = own_breaches(nodes.values())
-    done: dict[str, GoalNode] = {}
 
-    def visit(goal_id: str) -> GoalNode:
-        if goal_id not in done:
-            kids = [visit(c) for c in children.get(goal_id, [])]
-            first = roll_up(nodes[goal_id], kids, breaches[goal_id])
-            in_tree = [k for k in kids if k.kind == "hard" and k.in_tree]
-            done[goal_id] = roll_up(_parent_judged(first, in_tree, at, tol), kids, breaches[goal_id])
-        return done[goal_id]
+    def judged(node: GoalNode, kids: list[GoalNode], breaches: int) -> GoalNode:
+        in_tree = [k for k in kids if k.kind == "hard" and k.in_tree]
+        return roll_up(_parent_judged(roll_up(node, kids, breaches), in_tree, at, tol), kids, breaches)
 
-    for goal_id in nodes:
-        visit(goal_id)
-    return done
+    return roll_up_all(nodes, judged)
 
 
 def _climbed(ladder: LadderNode, nodes: dict[str, GoalNode]) -> LadderNode:

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import cast
 
@@ -66,8 +66,14 @@ def own_breaches(anti_goals: Iterable[GoalNode]) -> Counter[str]:
     return counts
 
 
-def roll_up_all(nodes: Mapping[str, GoalNode]) -> dict[str, GoalNode]:
-    """Every node of an organisation rolled up, deepest first (cycles cannot occur: goals refuses them)."""
+# One node rolled up from its rolled-up children and its own open breaches; `roll_up` itself by default.
+RollUp = Callable[[GoalNode, list[GoalNode], int], GoalNode]
+
+
+def roll_up_all(nodes: Mapping[str, GoalNode], step: RollUp | None = None) -> dict[str, GoalNode]:
+    """Every node of an organisation rolled up, deepest first (cycles cannot occur: goals refuses them), each by
+    `step` (observed mode's also judges a parent at its time)."""
+    step = step or roll_up
     children: dict[str, list[str]] = {}
     for node in nodes.values():
         if node.parent_id is not None and node.parent_id in nodes:
@@ -78,7 +84,7 @@ def roll_up_all(nodes: Mapping[str, GoalNode]) -> dict[str, GoalNode]:
     def visit(goal_id: str) -> GoalNode:
         if goal_id not in done:
             kids = [visit(c) for c in children.get(goal_id, [])]
-            done[goal_id] = roll_up(nodes[goal_id], kids, breaches[goal_id])
+            done[goal_id] = step(nodes[goal_id], kids, breaches[goal_id])
         return done[goal_id]
 
     for goal_id in nodes:
