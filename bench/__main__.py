@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from bench import end_to_end, goal_batch, ingest, latency, memory, pipeline_limit, query, raw_limits, rebuild
+from bench import dashboard, end_to_end, goal_batch, ingest, latency, memory, pipeline_limit, query, raw_limits, rebuild
 from bench.platform import BenchPlatform
 from bench.progress import console
 from bench.results import RESULTS_FILE, Results
@@ -53,10 +53,12 @@ async def _measure(platform: BenchPlatform, scale: Scale, results: Results) -> N
         tree = await create_tree(platform, scale.goals, scale.phase_timeout * 5, results)
 
     if not await _phase("setup", results, setup) or not tree.leaf_ids:
-        for skipped in ("query", "end to end", "latency", "ingest", "memory", "rebuild"):
+        for skipped in ("query", "dashboard", "end to end", "latency", "ingest", "memory", "rebuild"):
             results.phases[skipped] = "skipped: the goal tree was not created"
         return
     await _phase("query", results, lambda: query.run(platform, scale, tree, results))
+    # After the query phase, which waits until tracking shows the whole tree.
+    await _phase("dashboard", results, lambda: dashboard.run(platform, scale.phase_timeout, tree, results))
     await _phase("end to end", results, lambda: end_to_end.run(platform, scale, tree, results))
     await _phase("latency", results, lambda: latency.run(platform, scale, tree, results))
     await _phase("ingest", results, lambda: ingest.run(platform, scale, tree, results))

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -106,3 +107,106 @@ def wait_until(
 def text_of(driver: webdriver.Chrome, element_id: str) -> str:
     text: str = driver.find_element(By.ID, element_id).text
     return text
+
+
+# WCAG 2.x relative luminance and contrast in the page, with an element's effective background: the backgrounds
+# of it and its ancestors composited up to the first opaque one, on white (the root's canvas).
+WCAG_JS = """
+const parse = (c) => {
+  const m = /rgba?\\(([^)]*)\\)/.exec(c || "");
+  if (!m) return null;
+  const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+  return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+};
+const over = (top, base) => [0, 1, 2].map((i) => top[i] * top[3] + base[i] * (1 - top[3])).concat([1]);
+const lum = (c) => {
+  const linear = (v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4);
+  const [r, g, b] = c.slice(0, 3).map(linear);
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+};
+const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+const background = (node) => {
+  const layers = [];
+  for (let n = node; n && n.nodeType === 1; n = n.parentElement) {
+    const bg = parse(getComputedStyle(n).backgroundColor);
+    if (bg && bg[3] > 0) layers.push(bg);
+    if (bg && bg[3] >= 1) break;
+  }
+  return layers.reverse().reduce((base, layer) => over(layer, base), [255, 255, 255, 1]);
+};
+const opacity = (node) => {
+  let o = 1;
+  for (let n = node; n && n.nodeType === 1; n = n.parentElement) o *= Number(getComputedStyle(n).opacity);
+  return o;
+};
+const hex = (c) => "#" + c.slice(0, 3).map((v) => Math.round(v).toString(16).padStart(2, "0")).join("");
+const classes = (n) => (typeof n.className === "string" ? n.className.trim().split(/\\s+/).filter(Boolean) : []);
+const where = (n) => [n.tagName.toLowerCase() + (n.id ? "#" + n.id : ""), ...classes(n)].join(".");
+const shown = (n) => n.getClientRects().length > 0
+  && n.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true });
+"""
+
+# Every visible element with text of its own (a text node child, an input's value or placeholder) against its
+# effective background; the text's alpha includes every ancestor's opacity. Large text (24px, or 18.66px bold)
+# needs 3:1, the rest 4.5:1.
+CONTRAST_JS = (
+    WCAG_JS
+    + """
+const failures = [];
+let checked = 0;
+const check = (n, text, colour) => {
+  const style = getComputedStyle(n);
+  const size = parseFloat(style.fontSize);
+  const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+  const need = large ? 3 : 4.5;
+  const bg = background(n);
+  const fg = parse(colour);
+  checked += 1;
+  if (!fg) { failures.push({ text, where: where(n), fg: colour, bg: hex(bg), ratio: 0, need }); return; }
+  const seen = over([fg[0], fg[1], fg[2], fg[3] * opacity(n)], bg);
+  const r = ratio(seen, bg);
+  const rounded = Math.round(r * 100) / 100;
+  const found = { text: text.slice(0, 60), where: where(n), fg: hex(seen), bg: hex(bg), ratio: rounded, need };
+  if (r < need) failures.push(found);
+};
+for (const n of (arguments[0] ? document.querySelector(arguments[0]) : document.body).querySelectorAll("*")) {
+  if (n.closest("select, script, style, noscript") && n.tagName !== "SELECT") continue;
+  if (!shown(n)) continue;
+  const own = [...n.childNodes].filter((c) => c.nodeType === 3).map((c) => c.textContent).join("").trim();
+  if (own) check(n, own, getComputedStyle(n).color);
+  if (n.matches("input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, textarea")) {
+    if (n.value) check(n, n.type === "password" ? "(password dots)" : n.value, getComputedStyle(n).color);
+    else if (n.placeholder) check(n, "placeholder: " + n.placeholder, getComputedStyle(n, "::placeholder").color);
+  }
+}
+return { checked, failures };
+"""
+)
+
+
+def contrast_failures(driver: webdriver.Chrome, within: str = "") -> tuple[int, list[dict[str, Any]]]:
+    """How many texts were checked in the page (or in the element `within` selects) and those under WCAG's ratio."""
+    answer: dict[str, Any] = driver.execute_script(CONTRAST_JS, within)
+    return answer["checked"], answer["failures"]
+
+
+def settled(driver: webdriver.Chrome, quiet_ms: int = 4000, timeout: float = 30) -> None:
+    """Wait until the page has not changed for `quiet_ms` (the live refresh after the first drawing is done)."""
+    driver.execute_script(
+        "if (!window.__changed) { window.__changed = Date.now(); new MutationObserver(() => { window.__changed ="
+        " Date.now(); }).observe(document.body, { subtree: true, childList: true, attributes: true,"
+        " characterData: true }); }"
+    )
+    quiet = f"return Date.now() - window.__changed > {quiet_ms}"
+    wait_until(driver, lambda d: d.execute_script(quiet), f"the page still for {quiet_ms} ms", timeout)
+
+
+def watch_requests(driver: webdriver.Chrome) -> None:
+    """Keep every request the page makes in its resource timings (Chromium keeps 250 unless told)."""
+    driver.execute_script("performance.setResourceTimingBufferSize(1000000)")
+
+
+def requested(driver: webdriver.Chrome, path: str) -> list[dict[str, str]]:
+    """The query parameters of each request the page has made to `path` (its resource timings), oldest first."""
+    urls: list[str] = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+    return [dict(parse_qsl(urlsplit(url).query)) for url in urls if urlsplit(url).path == path]

@@ -9,7 +9,7 @@ import { drawGoal } from "./goal.js";
 import { drawLadders } from "./ladders.js";
 import { live } from "./live.js";
 import { drawSearch, filtering, filters } from "./search.js";
-import { drawTree, keyboard, loadTree, treeData } from "./tree.js";
+import { drawTree, keyboard, loadTree, resetTree, treeData } from "./tree.js";
 import { emptyState } from "./empty.js";
 
 let rootPages = 1;
@@ -22,6 +22,8 @@ function route() {
   if (location.hash === "#events") return { view: "events" };
   return { view: "home" };
 }
+
+const moreRoots = () => { rootPages += 1; refresh(); };
 
 function notice(text, advice = "", kind = "error") {
   const box = $("notice");
@@ -38,7 +40,7 @@ async function drawHome() {
     await loadTree(rootPages);
     if (!treeData.roots.length && !state.asOf) $("tree").replaceChildren(emptyState());
     else if (!treeData.roots.length) $("tree").replaceChildren(el("p", "muted", "No goals at that time."));
-    else drawTree($("tree"), () => { rootPages += 1; refresh(); });
+    else drawTree($("tree"), moreRoots);
   }
   await Promise.all([drawLadders($("ladders")), drawAnti($("anti"))]);
 }
@@ -57,6 +59,8 @@ async function draw(r) {
   else await drawHome();
 }
 
+const failed = (error) => notice(`${error.status ? error.status + ": " : ""}${error.message}.`, error.advice ?? "");
+
 // Draw the current view again, keeping the scroll position and the focused row.
 export async function refresh() {
   clearTimeout(retry);
@@ -71,7 +75,7 @@ export async function refresh() {
     notice("");
     $("asof-shown").textContent = state.asOf ? `as of ${state.asOf} (${state.mode} time)` : "now, live";
   } catch (error) {
-    notice(`${error.status ? error.status + ": " : ""}${error.message}.`, error.advice ?? "");
+    failed(error);
     if (error.retryable) retry = setTimeout(refresh, 5000);
     return;
   }
@@ -96,7 +100,7 @@ $("auth").addEventListener("submit", (event) => {
   state.asOf = $("asof").value.trim();
   state.mode = $("asof-mode").value === "observed" ? "observed" : "recorded";
   sessionStorage.setItem("goalstream-key", state.key);
-  treeData.roots = [];
+  resetTree(); // another organisation or time: nothing loaded before holds
   refresh();
 });
 let typing = null;
@@ -104,10 +108,14 @@ for (const id of ["f-q", "f-level", "f-owner", "f-status"]) {
   $(id).addEventListener("input", () => { clearTimeout(typing); searchLimit = 100; typing = setTimeout(refresh, 250); });
 }
 $("ev-type").addEventListener("change", refresh);
+// The tree drawn again from what is loaded (a subtree opened or closed, its children arrived), focusing row
+// `id` or the row focused before; not while a search or another view shows in its place.
 keyboard($("tree"), (id) => {
-  drawTree($("tree"), () => { rootPages += 1; refresh(); });
-  [...$("tree").querySelectorAll("[role=treeitem]")].find((n) => n.dataset.goalId === id)?.focus();
-});
+  if (route().view !== "home" || filtering(filters()) || !treeData.roots.length) return;
+  const focused = id ?? document.activeElement?.dataset?.goalId;
+  drawTree($("tree"), moreRoots);
+  [...$("tree").querySelectorAll("[role=treeitem]")].find((n) => n.dataset.goalId === focused)?.focus({ preventScroll: true });
+}, failed);
 window.addEventListener("hashchange", () => { refresh(); window.scrollTo(0, 0); });
-live(onEvents, (error) => notice(`${error.status ? error.status + ": " : ""}${error.message}.`, error.advice ?? ""));
+live(onEvents, failed);
 refresh();

@@ -1,56 +1,27 @@
-// The goal tree: roots sorted by title, each with its subtree; collapsed below the second level by default
-// (a subtree's rows are only built when it is opened, so 10,000 goals draw quickly). What the reader opened
-// or closed is kept across live refreshes in `opened` (goal id -> open?).
-import { json } from "./api.js";
+// The goal tree: roots sorted by title, collapsed below the second level by default. Only what is shown is
+// loaded (treedata.js): a node's children are fetched when it is opened, a page at a time, so 10,000 goals
+// draw quickly. What the reader opened or closed is kept across live refreshes in `opened` (goal id -> open?).
 import { bar, countsText, el, goalLink, percent, statusBadge, valueAgainstTarget, when } from "./dom.js";
+import { PAGE, hasChildren, isOpen, loadMore, loadOpen, opened, treeData } from "./treedata.js";
 
-const OPEN_DEPTH = 2; // levels shown open at first: the roots and their children
-export const opened = new Map();
-const byTitle = (a, b) => a.goal.title.localeCompare(b.goal.title) || a.goal.goal_id.localeCompare(b.goal.goal_id);
+export { loadTree, opened, resetTree, treeData } from "./treedata.js";
 
-export const treeData = { roots: [], nextAfter: null, byId: new Map() };
-
-function index(node) {
-  treeData.byId.set(node.goal.goal_id, node.goal);
-  node.children.sort(byTitle);
-  for (const child of node.children) index(child);
-}
-
-// The roots (every page the reader has asked for so far) and each root's whole subtree.
-export async function loadTree(pagesWanted = 1) {
-  const roots = [];
-  let after = "";
-  let nextAfter = null;
-  for (let page = 0; page < pagesWanted; page++) {
-    const answer = await json("/v1/tree", { limit: 100, after });
-    roots.push(...answer.items);
-    nextAfter = after = answer.next_after;
-    if (!after) break;
-  }
-  const trees = await Promise.all(roots.map((r) => json("/v1/tree", { root: r.goal_id, max_depth: 50 })));
-  treeData.byId = new Map();
-  for (const t of trees) index(t);
-  treeData.roots = trees.sort(byTitle);
-  treeData.nextAfter = nextAfter;
-  return treeData;
-}
-
-function isOpen(id, depth) {
-  return opened.get(id) ?? depth < OPEN_DEPTH - 1;
-}
+// The API pages roots and children by goal id; the goals loaded are sorted by title here, so a later page
+// may hold titles that sort before those shown (the "show the next" control says more are there).
+const byTitle = (a, b) => a.title.localeCompare(b.title) || a.goal_id.localeCompare(b.goal_id);
 
 // One goal's row: title (a link to its page), bar, progress, value against target, status in words, owner,
-// deadline, its subtree's counts by status and open breaches.
-export function goalRow(goal, depth, hasChildren) {
+// deadline, its subtree's counts by status and open breaches (both from the API's answer for the goal).
+export function goalRow(goal, depth, parent) {
   const row = el("div", "goal");
   row.dataset.goalId = goal.goal_id; // a data attribute: compared as text, never put in a selector
   row.setAttribute("role", "treeitem");
   row.setAttribute("aria-level", String(depth + 1));
   row.tabIndex = 0;
   row.style.setProperty("--depth", String(depth)); // the CSS object model, which the policy allows
-  const toggle = el("span", "toggle", hasChildren ? (isOpen(goal.goal_id, depth) ? "▾" : "▸") : "");
+  const toggle = el("span", "toggle", parent ? (isOpen(goal.goal_id, depth) ? "▾" : "▸") : "");
   toggle.setAttribute("aria-hidden", "true");
-  if (hasChildren) row.setAttribute("aria-expanded", String(isOpen(goal.goal_id, depth)));
+  if (parent) row.setAttribute("aria-expanded", String(isOpen(goal.goal_id, depth)));
   const breaches = goal.open_breaches ? `${goal.open_breaches} open breach${goal.open_breaches > 1 ? "es" : ""}` : "";
   row.append(
     toggle,
@@ -67,22 +38,35 @@ export function goalRow(goal, depth, hasChildren) {
   return row;
 }
 
-function drawNode(node, depth, into) {
-  const hasChildren = node.children.length > 0;
-  into.appendChild(goalRow(node.goal, depth, hasChildren));
-  if (hasChildren && isOpen(node.goal.goal_id, depth)) {
-    const group = into.appendChild(el("div", "group"));
-    group.setAttribute("role", "group");
-    group.dataset.parentId = node.goal.goal_id;
-    for (const child of node.children) drawNode(child, depth + 1, group);
+function indented(node, depth) {
+  node.style.marginLeft = `${depth * 1.5}rem`; // as a row's --depth indents it (the CSS object model)
+  return node;
+}
+
+function drawNode(goal, depth, into) {
+  const parent = hasChildren(goal);
+  into.appendChild(goalRow(goal, depth, parent));
+  if (!parent || !isOpen(goal.goal_id, depth)) return;
+  const group = into.appendChild(el("div", "group"));
+  group.setAttribute("role", "group");
+  group.dataset.parentId = goal.goal_id;
+  const entry = treeData.kids.get(goal.goal_id);
+  if (!entry) group.appendChild(indented(el("p", "muted loading", "loading…"), depth + 1));
+  else if (!entry.items.length) group.appendChild(indented(el("p", "muted", "no sub-goals"), depth + 1));
+  else for (const child of [...entry.items].sort(byTitle)) drawNode(child, depth + 1, group);
+  if (entry?.next) {
+    const more = el("button", "more", `${entry.items.length} sub-goals shown: show the next ${PAGE}`);
+    more.type = "button";
+    more.dataset.moreOf = goal.goal_id;
+    group.appendChild(indented(more, depth + 1));
   }
 }
 
 export function drawTree(into, onMore) {
   const rows = document.createDocumentFragment();
-  for (const root of treeData.roots) drawNode(root, 0, rows);
+  for (const root of [...treeData.roots].sort(byTitle)) drawNode(root, 0, rows);
   if (treeData.nextAfter) {
-    const more = el("button", "more", `${treeData.roots.length} roots shown: show the next 100`);
+    const more = el("button", "more", `${treeData.roots.length} roots shown: show the next ${PAGE}`);
     more.type = "button";
     more.addEventListener("click", onMore);
     rows.appendChild(more);
@@ -90,45 +74,47 @@ export function drawTree(into, onMore) {
   into.replaceChildren(rows);
 }
 
-function find(id, nodes = treeData.roots, depth = 0) {
-  for (const node of nodes) {
-    if (node.goal.goal_id === id) return [node, depth];
-    const found = find(id, node.children, depth + 1);
-    if (found) return found;
-  }
-  return null;
-}
-
-export function toggle(id, open) {
-  const found = find(id);
-  if (!found || !found[0].children.length) return false;
-  const now = open ?? !isOpen(id, found[1]);
+// Open or close a row's subtree (`open`: undefined toggles); opening loads its children, and theirs the
+// reader had opened, then draws again. False when the row has no subtree.
+function toggle(row, open, redraw, onError) {
+  const id = row.dataset.goalId;
+  const depth = Number(row.getAttribute("aria-level")) - 1;
+  const goal = treeData.byId.get(id);
+  if (!goal || !hasChildren(goal)) return false;
+  const now = open ?? !isOpen(id, depth);
   opened.set(id, now);
+  redraw(id); // at once: the toggle turns, and the children loaded before (or "loading…") show
+  if (now) loadOpen([goal], depth).then(() => redraw(), onError);
   return true;
 }
 
 // Keyboard: Enter opens the goal's page, Space opens or closes its subtree, arrows move and open/close.
-export function keyboard(container, redraw) {
+// `redraw(id)` draws the tree again and focuses row `id` (none: the row focused then).
+export function keyboard(container, redraw, onError) {
   container.addEventListener("keydown", (event) => {
     const row = event.target.closest?.("[role=treeitem]");
     if (!row) return;
-    const id = row.dataset.goalId;
     const rows = [...container.querySelectorAll("[role=treeitem]")];
     const at = rows.indexOf(row);
     let handled = true;
-    if (event.key === "Enter") location.hash = "goal=" + encodeURIComponent(id);
-    else if (event.key === " ") toggle(id) && redraw(id);
-    else if (event.key === "ArrowRight") toggle(id, true) && redraw(id);
-    else if (event.key === "ArrowLeft") toggle(id, false) && redraw(id);
+    if (event.key === "Enter") location.hash = "goal=" + encodeURIComponent(row.dataset.goalId);
+    else if (event.key === " ") toggle(row, undefined, redraw, onError);
+    else if (event.key === "ArrowRight") toggle(row, true, redraw, onError);
+    else if (event.key === "ArrowLeft") toggle(row, false, redraw, onError);
     else if (event.key === "ArrowDown") rows[at + 1]?.focus();
     else if (event.key === "ArrowUp") rows[at - 1]?.focus();
     else handled = false;
     if (handled) event.preventDefault();
   });
   container.addEventListener("click", (event) => {
-    const tgl = event.target.closest?.(".toggle");
-    const row = tgl?.closest("[role=treeitem]");
-    if (row && toggle(row.dataset.goalId)) redraw(row.dataset.goalId);
+    const more = event.target.closest?.("button[data-more-of]");
+    if (more) {
+      more.disabled = true;
+      more.textContent = "loading…";
+      loadMore(more.dataset.moreOf).then(() => redraw(), onError);
+      return;
+    }
+    const row = event.target.closest?.(".toggle")?.closest("[role=treeitem]");
+    if (row) toggle(row, undefined, redraw, onError);
   });
 }
-
