@@ -235,6 +235,11 @@ def test_the_tree_is_readable_and_usable_from_the_keyboard(
         assert f"Deep team {tag}" not in text_of(driver, "tree")  # a collapsed third level has no tab stop
         shown = _assert_status_in_words(driver, "the tree")
         assert {"on_track", "at_risk", "off_track", "achieved", "missed", "breach", "sev-critical"} <= shown
+        unnamed = driver.execute_script(
+            "return [...document.querySelectorAll('[role=progressbar]')].filter((b) => !b.getAttribute('aria-label'))"
+            ".length"
+        )
+        assert unnamed == 0, f"{unnamed} progress bars a screen reader cannot name"
         _assert_contrast(driver, "the tree")
         _tab_through(driver, "the tree")
         row = driver.find_element(By.CSS_SELECTOR, f"#tree [data-goal-id='{org['company']}']")

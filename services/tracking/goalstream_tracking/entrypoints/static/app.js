@@ -69,7 +69,6 @@ export async function refresh() {
     return;
   }
   const y = window.scrollY;
-  const focused = document.activeElement?.dataset?.goalId;
   try {
     await draw(route());
     notice("");
@@ -80,8 +79,33 @@ export async function refresh() {
     return;
   }
   window.scrollTo(0, y);
-  if (focused) [...document.querySelectorAll("[data-goal-id]")].find((n) => n.dataset.goalId === focused && n.tabIndex >= 0)?.focus({ preventScroll: true });
+  // The element the keyboard was on went with the old drawing (this one's or one started before): focus the
+  // element now standing in its place.
+  if (document.activeElement === document.body && lastFocus && !lastFocus.node.isConnected) {
+    standingIn(lastFocus.place)?.focus({ preventScroll: true });
+    lastFocus = null;
+  }
 }
+
+// Where the keyboard was, told by what a redraw keeps (a tree row's goal id, or a link's target), so the reader
+// keeps their place when a live refresh draws the view again.
+function placeOf(node) {
+  const view = node.closest("main > [id]")?.id ?? null; // the same goal is linked from several views
+  return { view, goal: node.dataset?.goalId ?? null, tag: node.tagName, href: node.getAttribute("href") };
+}
+
+function standingIn(place) {
+  const within = (place.view && $(place.view)) || document;
+  const same = (n) => (place.goal ? n.dataset.goalId === place.goal && n.tabIndex >= 0 : n.getAttribute("href") === place.href);
+  return [...within.querySelectorAll(place.goal ? "[data-goal-id]" : place.tag)].find((n) => same(n) && n.checkVisibility()) ?? null;
+}
+
+// Focus leaving for nowhere (relatedTarget null) is either the reader leaving the page or a redraw removing the
+// focused element; a refresh tells them apart by whether the element is still in the page.
+let lastFocus = null;
+document.addEventListener("focusout", (event) => {
+  if (!event.relatedTarget && event.target instanceof Element) lastFocus = { node: event.target, place: placeOf(event.target) };
+});
 
 // New events: draw again now, and once more a moment later, since the stored answers (the tree's JSON)
 // may be refreshed a little after the event is logged; a later event would otherwise be needed to show it.

@@ -49,9 +49,10 @@ export function statusBadge(status) {
   return el("span", "status " + cls, label);
 }
 
-export function bar(fraction) {
+export function bar(fraction, name = "progress") {
   const outer = el("span", "bar");
   outer.setAttribute("role", "progressbar");
+  outer.setAttribute("aria-label", name); // an attribute's value: text, never markup
   const clamped = typeof fraction === "number" ? Math.min(1, Math.max(0, fraction)) : 0;
   outer.setAttribute("aria-valuenow", String(Math.round(clamped * 100)));
   outer.setAttribute("aria-valuemin", "0");

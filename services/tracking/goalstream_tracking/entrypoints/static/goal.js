@@ -102,7 +102,7 @@ export async function drawGoal(into, goalId) {
     provenance(goal),
   ]);
   const head = el("header", "goal-head");
-  head.append(el("h2", "goal-title", goal.title), statusBadge(goal.status), bar(goal.progress_clamped));
+  head.append(el("h2", "goal-title", goal.title), statusBadge(goal.status), bar(goal.progress_clamped, `progress of ${goal.title}`));
   const chart = el("div", "chart");
   chart.id = "chart";
   const note = data.derived ? el("p", "muted", "Drawn from the goal's history and plan (tracking gave no value series for this view).") : "";

@@ -12,7 +12,7 @@ function ladder(l) {
   box.dataset.ladderId = l.ladder_id;
   const head = el("div", "ladder-head");
   const current = l.current_rung ? `current rung ${l.current_rung} of ${l.rungs.length}` : "top rung achieved";
-  head.append(el("strong", "title", l.title), bar(l.progress), el("span", "pct", percent(l.progress)),
+  head.append(el("strong", "title", l.title), bar(l.progress, `progress of ladder ${l.title}`), el("span", "pct", percent(l.progress)),
     el("span", "muted", current));
   const rungs = el("ol", "rungs");
   for (const r of [...l.rungs].sort((a, b) => b.index - a.index)) { // the top rung first, as a ladder stands
