@@ -25,7 +25,19 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tests.e2e.conftest import Platform
-from tests.support.browser import chromium, console, csp_violations, text_of, wait_until
+from tests.support.browser import (
+    chromium,
+    console,
+    csp_violations,
+    fail_requests,
+    hold_requests,
+    live_objects,
+    release_requests,
+    requested,
+    settled,
+    text_of,
+    wait_until,
+)
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.e2e
@@ -43,10 +55,12 @@ def _number(value: float | None, unit: str | None = None) -> str:
 
 
 def _percent(value: float | None) -> str:
-    """JavaScript's toFixed(1): a tie rounds up (26.25 -> 26.3), where Python's format rounds to even."""
+    """JavaScript's toFixed(1): a tie rounds up (26.25 -> 26.3), where Python's format rounds to even; short of
+    1 never 100.0% (dom.js `percent`)."""
     if value is None:
         return NONE
-    return f"{Decimal(repr(value * 100)).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+    shown = f"{Decimal(repr(value * 100)).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}"
+    return f"{'99.9' if value < 1 and shown == '100.0' else shown}%"
 
 
 class Api:
@@ -93,6 +107,13 @@ def test_a_new_organisation_sees_what_to_do_next(platform: Platform, tmp_path: P
         wait_until(driver, lambda d: "No goals yet" in text_of(d, "tree"), "the empty state")
         tree = text_of(driver, "tree")
         assert "curl -X POST" in tree and "/v1/goals" in tree and "goalstream goals import" in tree
+        # the event stream, empty too, shows the organisation's first events as they come, without a reload
+        driver.get(f"{platform.tracking.url}/#events")
+        wait_until(driver, lambda d: "No events yet" in text_of(d, "events"), "the empty event stream")
+        polling = lambda d: any("after" in q for q in requested(d, "/v1/events"))  # noqa: E731
+        wait_until(driver, polling, "the live poll under way (its cursor taken before the first event)")
+        first = Api(platform).goal(f"First goal {uuid.uuid4().hex[:6]}", f"first.{uuid.uuid4().hex[:6]}", None)
+        wait_until(driver, lambda d: first in text_of(d, "events"), "the first goal's events, live", timeout=45)
         assert csp_violations(console(driver)) == []
 
 
@@ -123,7 +144,8 @@ def _open(driver: webdriver.Chrome, platform: Platform, fragment: str = "") -> N
 # The rows as one snapshot read in the page: live refreshes redraw the tree, so elements found one by one go stale.
 ROWS = """return Object.fromEntries([...document.querySelectorAll('#tree .goal')].map((row) => [row.dataset.goalId,
   Object.fromEntries([...row.children].filter((c) => c.className).map((c) => [c.className.split(' ')[0], c.textContent])
-    .concat([['expanded', row.getAttribute('aria-expanded')]]))]))"""
+    .concat([['expanded', row.getAttribute('aria-expanded')],
+      ['said', row.querySelector('[role=progressbar]').getAttribute('aria-valuetext')]]))]))"""
 
 
 def _rows(driver: webdriver.Chrome) -> dict[str, dict[str, str]]:
@@ -158,6 +180,7 @@ def _assert_rows_match(driver: webdriver.Chrome, expected: dict[str, dict[str, A
         goal = expected[goal_id]
         assert cells["title"] == goal["title"]
         assert cells["pct"] == _percent(goal["progress"]), (goal["title"], cells)
+        assert cells["said"] == cells["pct"], cells  # a screen reader hears the number shown, not the clamped bar
         if goal["metric"]:  # a rolled-up parent shows how it rolls up instead
             shown = f"{_number(goal['current_value'], goal['unit'])} / {_number(goal['target'], goal['unit'])}"
             assert cells["value"] == shown
@@ -201,7 +224,26 @@ def test_the_tree_shows_the_api_numbers_and_opens_from_the_keyboard(
         driver.get(f"{platform.tracking.url}/#goal={cascade['company']}")  # a rollup: its children and weights
         wait_until(driver, lambda d: "rollup: weighted_mean" in text_of(d, "goal"), "the rollup's children")
         contributions = driver.find_element(By.CSS_SELECTOR, "#goal table.rollup").text
-        assert f"Sales {tag} 2" in contributions and f"Support {tag} 1" in contributions
+        # a weighted mean's children give their clamped progress and its share: percentages, as the API's fractions
+        children = api.tracking(f"/v1/goals/{cascade['company']}/progress").json()["source"]["children"]
+        for name, child in ((f"Sales {tag}", cascade["sales"]), (f"Support {tag}", cascade["support"])):
+            c = next(c for c in children if c["goal_id"] == child)
+            row = f"{name} {c['weight']:g} {_percent(c['value'])} {_percent(c['contribution'])}"
+            assert row in contributions, (row, contributions)
+
+        # numbers that round must not read as what they are not: a target, or 100% of it
+        shown = driver.execute_async_script(
+            "const done = arguments[arguments.length - 1]; import('/static/dom.js').then((m) => done("
+            "[m.number(999999.6, 'EUR'), m.number(1234.5), m.percent(0.99996), m.percent(1.2), m.percent(null)]))"
+        )
+        assert shown == ["999,999.6 EUR", "1,234.5", "99.9%", "120.0%", NONE]
+        # a bar with no value has no aria-valuenow (a screen reader would say 0) and says so
+        said = driver.execute_async_script(
+            "const done = arguments[arguments.length - 1]; import('/static/dom.js').then((m) => done("
+            "[m.bar(null, 'x'), m.bar(1, 'x', '120.0%')].map((b) =>"
+            " [b.getAttribute('aria-valuenow'), b.getAttribute('aria-valuetext')])))"
+        )
+        assert said == [[None, "no value yet"], ["100", "120.0%"]]
 
 
 def _drawn(driver: webdriver.Chrome) -> dict[str, Any] | None:
@@ -262,6 +304,15 @@ def test_a_new_measurement_shows_without_a_reload_keeping_the_readers_place(
         wait_until(driver, updated, "the new value without a reload", timeout=45)
         assert driver.execute_script("return window.__notReloaded === true")
         assert _rows(driver)[cascade["sales"]]["expanded"] == "true"  # still open
+
+        # tracking failing for a while (a 500 to every request, the live poll's included): the page says so and
+        # that it retries, and once tracking answers again the message goes by itself, with no new event
+        fail_requests(driver, 500)
+        wait_until(driver, lambda d: "injected failure" in text_of(d, "notice"), "the failure, said")
+        assert "retrying" in text_of(driver, "notice")
+        fail_requests(driver, 0)
+        wait_until(driver, lambda d: text_of(d, "notice") == "", "the failure's message gone once tracking answers")
+        assert cascade["west"] in _rows(driver)
         assert csp_violations(console(driver)) == []
 
 
@@ -292,7 +343,41 @@ def test_as_of_in_each_mode_shows_what_the_api_answers(platform: Platform, tmp_p
                 return f"({m} time)" in text_of(d, "asof-shown") and w in text_of(d, "goal")
 
             wait_until(driver, shown, f"the {mode} value")
+            # its history too is of that time: not the value measured (or recorded) after it
+            history = driver.find_element(By.CSS_SELECTOR, "#goal table.history").text
+            assert "10 deals" in history and "60 deals" not in history, (mode, history)
+
+        # A slow answer for an older choice must not land over a newer one: the recorded as-of's requests are
+        # held while the reader goes back to now; let go, they must change nothing.
+        hold_requests(driver, "as_of_mode=recorded")
+        _choose(driver, recorded_at, "recorded")
+        _choose(driver, "", "recorded")
+        wait_until(driver, lambda d: "now, live" in text_of(d, "asof-shown"), "now again")
+        wait_until(driver, lambda d: "60 deals / 100 deals" in text_of(d, "goal"), "the value now")
+        driver.execute_script(STALE_WATCH, "10 deals / 100 deals")  # a later redraw must not hide that it was drawn
+        release_requests(driver)
+        settled(driver, quiet_ms=1500)
+        assert not driver.execute_script("return window.__stale"), "an older as-of's late answer was drawn"
+        assert "60 deals / 100 deals" in text_of(driver, "goal")
+        assert "now, live" in text_of(driver, "asof-shown")
+        # the chart was drawn once per Show (five times): only the one shown may still be held
+        assert live_objects(driver, "HTMLCanvasElement") == 1
         assert csp_violations(console(driver)) == []
+
+
+# Sets window.__stale once the goal page ever shows the text given (even if a later drawing replaces it).
+STALE_WATCH = """const goal = document.getElementById('goal'); const text = arguments[0]; window.__stale = false;
+new MutationObserver(() => { if (goal.textContent.includes(text)) window.__stale = true; })
+  .observe(goal, { subtree: true, childList: true, characterData: true });"""
+
+
+def _choose(driver: webdriver.Chrome, at: str, mode: str) -> None:
+    """Type an as-of time (empty: now), choose its mode and press Show."""
+    box = driver.find_element(By.ID, "asof")
+    box.clear()
+    box.send_keys(at)
+    driver.find_element(By.CSS_SELECTOR, f"#asof-mode option[value={mode}]").click()
+    driver.find_element(By.CSS_SELECTOR, "#auth button").click()
 
 
 def test_ladders_anti_goals_and_the_live_event_stream(platform: Platform, tmp_path: Path) -> None:
@@ -310,6 +395,8 @@ def test_ladders_anti_goals_and_the_live_event_stream(platform: Platform, tmp_pa
         "/v1/goals",
         {"title": f"Churn {tag}", "metric": {"key": f"churn.{tag}"}, **anti, "start_at": START.isoformat()},
     )["id"]
+    quiet = {"title": f"Quiet {tag}", "metric": {"key": f"quiet.{tag}"}, **anti, "start_at": START.isoformat()}
+    quiet_id = api.goals("POST", "/v1/goals", quiet)["id"]  # never measured
     api.measure(f"churn.{tag}", 9)
     api.settled(anti_id, 9)
     with chromium(tmp_path / "profile") as driver:
@@ -326,6 +413,9 @@ def test_ladders_anti_goals_and_the_live_event_stream(platform: Platform, tmp_pa
         assert next(a for a in listed if a["goal_id"] == anti_id)["recovery_threshold"] == 3
         assert "in breach" in churn and "warning" in churn and "9 (breach above 5, recovers ≤ 3)" in churn
         assert "→ open" in churn  # its open episode, in words beside the timeline
+        wait_until(driver, lambda d: f"Quiet {tag}" in text_of(d, "anti"), "the anti-goal never measured")
+        quiet_row = driver.find_element(By.CSS_SELECTOR, f"#anti [data-goal-id='{quiet_id}']").text
+        assert "no value yet" in quiet_row and "ok" not in quiet_row.split("\n"), quiet_row  # not said to be fine
 
         driver.get(f"{platform.tracking.url}/#events")
         wait_until(driver, lambda d: anti_id in text_of(d, "events"), "the anti-goal's events in the stream")

@@ -210,3 +210,53 @@ def requested(driver: webdriver.Chrome, path: str) -> list[dict[str, str]]:
     """The query parameters of each request the page has made to `path` (its resource timings), oldest first."""
     urls: list[str] = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
     return [dict(parse_qsl(urlsplit(url).query)) for url in urls if urlsplit(url).path == path]
+
+
+# The page's fetch wrapped (WebDriver's scripts run outside the page's Content-Security-Policy): requests whose URL
+# contains `needle` wait while `window.__holding` is true (a slow answer on demand), and `window.__failing`, while
+# set, answers every /v1/ request with that status instead of asking tracking.
+WRAP_FETCH_JS = """
+if (!window.__fetch) {
+  window.__fetch = window.fetch;
+  window.__held = []; window.__pending = 0; window.__holding = false; window.__failing = 0;
+  window.fetch = (url, options) => {
+    if (window.__failing && String(url).startsWith("/v1/")) {
+      const body = JSON.stringify({ code: "internal", message: "injected failure" });
+      return Promise.resolve(new Response(body, { status: window.__failing, headers: { "Retry-After": "1" } }));
+    }
+    if (!(window.__holding && String(url).includes(window.__needle))) return window.__fetch(url, options);
+    window.__pending += 1;
+    const asked = new Promise((go) => window.__held.push(go)).then(() => window.__fetch(url, options));
+    asked.finally(() => { window.__pending -= 1; }).catch(() => {});
+    return asked;
+  };
+}
+window.__needle = arguments[0];
+"""
+
+
+def hold_requests(driver: webdriver.Chrome, needle: str) -> None:
+    """From now on, requests whose URL contains `needle` wait until `release_requests`."""
+    driver.execute_script(WRAP_FETCH_JS + "window.__holding = true;", needle)
+
+
+def release_requests(driver: webdriver.Chrome) -> None:
+    """Let the held requests go, and wait until each of them (and any it led to) has been answered."""
+    driver.execute_script("window.__holding = false; window.__held.splice(0).forEach((go) => go());")
+    wait_until(driver, lambda d: d.execute_script("return window.__pending === 0"), "the held requests answered")
+
+
+def fail_requests(driver: webdriver.Chrome, status: int) -> None:
+    """Every /v1/ request answered with `status` (and Retry-After: 1) until called again with 0."""
+    driver.execute_script(WRAP_FETCH_JS + "window.__failing = arguments[1];", "", status)
+
+
+def live_objects(driver: webdriver.Chrome, constructor: str) -> int:
+    """How many objects made by `constructor` (e.g. HTMLCanvasElement) the page still holds, after a full GC."""
+    driver.execute_cdp_cmd("HeapProfiler.collectGarbage", {})
+    proto = driver.execute_cdp_cmd("Runtime.evaluate", {"expression": f"{constructor}.prototype"})
+    found = driver.execute_cdp_cmd("Runtime.queryObjects", {"prototypeObjectId": proto["result"]["objectId"]})
+    length = {"functionDeclaration": "function () { return this.length; }", "returnByValue": True}
+    counted = driver.execute_cdp_cmd("Runtime.callFunctionOn", {**length, "objectId": found["objects"]["objectId"]})
+    count: int = counted["result"]["value"]
+    return count

@@ -32,8 +32,10 @@ export function antiRow(a, now) {
   const recovery = a.recovery_threshold ?? null; // shown once the API answers it
   const limit = `${number(a.current_value, a.unit)} (breach ${a.comparator ?? ""} ${number(a.threshold, a.unit)}`
     + (recovery === null ? "" : `, recovers ${against} ${number(recovery, a.unit)}`) + ")";
-  const stateText = a.breached ? "in breach" : "ok";
-  row.append(goalLink(a.goal_id, a.title), severity, el("span", a.breached ? "breach" : "on_track", stateText),
+  // Never measured: neither in breach nor ok, and not said to be either.
+  const [cls, stateText] = a.breached ? ["breach", "in breach"]
+    : typeof a.current_value === "number" ? ["on_track", "ok"] : ["muted", "no value yet"];
+  row.append(goalLink(a.goal_id, a.title), severity, el("span", cls, stateText),
     el("span", "limit", limit), timeline(a.episodes ?? [], now), el("span", "episodes muted", episodesText(a.episodes ?? [], a.unit)));
   return row;
 }

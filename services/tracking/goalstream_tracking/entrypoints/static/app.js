@@ -1,10 +1,11 @@
 // The dashboard's entry: the key and as-of controls, the hash routes (the tree and lists at `#`, a goal's
 // page at `#goal=<id>` — the links alerts carry — and the event stream at `#events`), errors that say
 // what to do, and live refreshes that keep the reader's place (scroll, opened subtrees, focus, open goal).
-import { state } from "./api.js";
+import { state, Superseded } from "./api.js";
 import { drawAnti } from "./anti.js";
 import { $, el } from "./dom.js";
 import { addEvents, drawEvents } from "./events.js";
+import { dropChart } from "./chart.js";
 import { drawGoal } from "./goal.js";
 import { drawLadders } from "./ladders.js";
 import { live } from "./live.js";
@@ -47,6 +48,7 @@ async function drawHome() {
 
 async function draw(r) {
   for (const view of ["home", "goal", "events"]) $(`view-${view}`).hidden = view !== r.view;
+  if (r.view !== "goal") dropChart(); // a chart no longer shown must not stay in uPlot's list of live plots
   if (r.view === "goal") {
     try {
       await drawGoal($("goal"), r.id);
@@ -59,11 +61,47 @@ async function draw(r) {
   else await drawHome();
 }
 
-const failed = (error) => notice(`${error.status ? error.status + ": " : ""}${error.message}.`, error.advice ?? "");
+// A failure shown with what to do; one worth retrying asks again after the answer's Retry-After (or 5 s),
+// whichever part of the page met it (a drawing, the live poll, a subtree opened). A request given up for a
+// newer drawing is no failure.
+function failed(error) {
+  if (error instanceof Superseded) return;
+  notice(`${error.status ? error.status + ": " : ""}${error.message}.`, error.advice ?? "");
+  if (error.retryable) {
+    clearTimeout(retry);
+    retry = setTimeout(refresh, error.retryMs ?? 5000);
+  }
+}
+
+// What a drawing shows: two refreshes wanting the same are one drawing (and once more after it, for what
+// changed meanwhile); a refresh wanting something else (another view, time, key, filter) aborts the older
+// drawing, whose answers then never land over the newer one's, however late they arrive.
+const wanted = () => JSON.stringify([shows, location.hash, state.key, state.asOf, state.mode, filters(),
+  $("ev-type").value, rootPages, searchLimit]);
+let shows = 0; // Show pressed: always a drawing of its own, never folded into one under way
+let drawing = null; // the latest: { what, controller, again, done, over }
+
+export function refresh() {
+  const what = wanted();
+  if (drawing && !drawing.over && drawing.what === what) {
+    drawing.again = true;
+    return drawing.done;
+  }
+  // Aborted even when done: a subtree it let the reader open may still be loading, for its time and key.
+  drawing?.controller.abort();
+  const run = { what, controller: new AbortController(), again: false, over: false };
+  drawing = run;
+  run.done = redraw(run).finally(() => {
+    run.over = true;
+    if (drawing === run && run.again) refresh();
+  });
+  return run.done;
+}
 
 // Draw the current view again, keeping the scroll position and the focused row.
-export async function refresh() {
+async function redraw(run) {
   clearTimeout(retry);
+  state.signal = run.controller.signal;
   if (!state.key) {
     notice("Give an organisation API key to see its goals.", "", "info");
     return;
@@ -71,13 +109,13 @@ export async function refresh() {
   const y = window.scrollY;
   try {
     await draw(route());
-    notice("");
-    $("asof-shown").textContent = state.asOf ? `as of ${state.asOf} (${state.mode} time)` : "now, live";
   } catch (error) {
-    failed(error);
-    if (error.retryable) retry = setTimeout(refresh, 5000);
+    if (!run.controller.signal.aborted) failed(error);
     return;
   }
+  if (run.controller.signal.aborted) return; // a newer drawing owns the page and its notice
+  notice("");
+  $("asof-shown").textContent = state.asOf ? `as of ${state.asOf} (${state.mode} time)` : "now, live";
   window.scrollTo(0, y);
   // The element the keyboard was on went with the old drawing (this one's or one started before): focus the
   // element now standing in its place.
@@ -111,7 +149,8 @@ document.addEventListener("focusout", (event) => {
 // may be refreshed a little after the event is logged; a later event would otherwise be needed to show it.
 let again = null;
 function onEvents(items) {
-  if (route().view === "events" && items.length) return addEvents(items);
+  // The stream's rows take the new events at the top; with no table yet ("No events yet.") it is drawn again.
+  if (route().view === "events" && items.length && addEvents(items)) return undefined;
   clearTimeout(again);
   again = setTimeout(refresh, 1500);
   return refresh();
@@ -125,6 +164,7 @@ $("auth").addEventListener("submit", (event) => {
   state.mode = $("asof-mode").value === "observed" ? "observed" : "recorded";
   sessionStorage.setItem("goalstream-key", state.key);
   resetTree(); // another organisation or time: nothing loaded before holds
+  shows += 1;
   refresh();
 });
 let typing = null;

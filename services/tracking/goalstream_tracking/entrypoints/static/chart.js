@@ -45,7 +45,17 @@ function markMilestones(milestones) {
   };
 }
 
+// The plot shown. uPlot keeps every plot in a list of its own (to follow scrolling and resizing) until the
+// plot's destroy(): a chart drawn again on each live refresh without it kept every old plot, canvas and data.
+let plot = null;
+
+export function dropChart() {
+  plot?.destroy();
+  plot = null;
+}
+
 export function drawChart(into, series, unit) {
+  dropChart();
   const data = columns(series);
   into.dataset.series = JSON.stringify({
     x: data[0], value: data[1], expected: data[2], target: data[3],
@@ -70,5 +80,6 @@ export function drawChart(into, series, unit) {
     hooks: { draw: [markMilestones(series.milestones)] },
   };
   into.replaceChildren();
-  return new window.uPlot(opts, data, into);
+  plot = new window.uPlot(opts, data, into);
+  return plot;
 }

@@ -26,13 +26,18 @@ export function goalLink(id, title) {
   return a;
 }
 
+// Rounded to a tenth, but never to "100.0%" short of the target: 99.96% shows 99.9%, as the goal is not there.
 export function percent(value) {
-  return typeof value === "number" && Number.isFinite(value) ? (value * 100).toFixed(1) + "%" : "–";
+  if (typeof value !== "number" || !Number.isFinite(value)) return "–";
+  const shown = (value * 100).toFixed(1);
+  return (value < 1 && shown === "100.0" ? "99.9" : shown) + "%";
 }
 
+// Six significant digits, and at least two decimals from 1,000 up (grouped): 999,999.6 of a 1,000,000 target
+// must not read as the target itself, as a whole-number rounding showed it.
 export function number(value, unit) {
   if (typeof value !== "number" || !Number.isFinite(value)) return "–";
-  const shown = Math.abs(value) >= 1000 ? value.toLocaleString("en", { maximumFractionDigits: 0 })
+  const shown = Math.abs(value) >= 1000 ? value.toLocaleString("en", { maximumFractionDigits: 2 })
     : String(Number(value.toPrecision(6)));
   return unit ? `${shown} ${unit}` : shown;
 }
@@ -49,12 +54,16 @@ export function statusBadge(status) {
   return el("span", "status " + cls, label);
 }
 
-export function bar(fraction, name = "progress") {
+// `said`: what a screen reader reads, the number shown beside the bar (a goal at 120% is not "100"); a goal
+// with no value yet has no aria-valuenow (a reader would say 0) but says so.
+export function bar(fraction, name = "progress", said = percent(fraction)) {
   const outer = el("span", "bar");
   outer.setAttribute("role", "progressbar");
   outer.setAttribute("aria-label", name); // an attribute's value: text, never markup
-  const clamped = typeof fraction === "number" ? Math.min(1, Math.max(0, fraction)) : 0;
-  outer.setAttribute("aria-valuenow", String(Math.round(clamped * 100)));
+  const known = typeof fraction === "number" && Number.isFinite(fraction);
+  const clamped = known ? Math.min(1, Math.max(0, fraction)) : 0;
+  if (known) outer.setAttribute("aria-valuenow", String(Math.round(clamped * 100)));
+  outer.setAttribute("aria-valuetext", known ? said : "no value yet");
   outer.setAttribute("aria-valuemin", "0");
   outer.setAttribute("aria-valuemax", "100");
   const fill = outer.appendChild(el("span"));

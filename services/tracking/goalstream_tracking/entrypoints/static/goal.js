@@ -1,10 +1,20 @@
 // A goal's page (#goal=<id>): where it stands, its chart, its milestones, where its number came from and
 // the events of its history.
-import { json } from "./api.js";
+import { json, state } from "./api.js";
 import { drawChart, milestoneState } from "./chart.js";
 import { bar, el, goalLink, number, percent, section, statusBadge, valueAgainstTarget, when } from "./dom.js";
 
 const id = (goalId) => encodeURIComponent(goalId);
+
+// GET /v1/goals/{id}/history takes no as_of: with one set, only the changes of that time are kept. Recorded
+// time: the goal's versions up to the one its as-of answer reflects (what the platform knew then). Observed
+// time: the changes dated by then (a measurement's observed time, else when the event occurred).
+function asOfThen(history, goal) {
+  if (!state.asOf) return history;
+  const then = Date.parse(goal.as_of);
+  const kept = state.mode === "recorded" ? (p) => p.version <= goal.version : (p) => Date.parse(p.at) <= then;
+  return { ...history, points: history.points.filter(kept) };
+}
 
 // The series route, or where this tracking has none yet, the same shape from the history and the plan.
 async function series(goal) {
@@ -12,7 +22,7 @@ async function series(goal) {
     return await json(`/v1/goals/${id(goal.goal_id)}/series`);
   } catch (error) {
     if (error.status !== 404) throw error; // no series route yet, or none for this time or mode: derive it
-    const history = await json(`/v1/goals/${id(goal.goal_id)}/history`, {}, { timed: false });
+    const history = asOfThen(await json(`/v1/goals/${id(goal.goal_id)}/history`, {}, { timed: false }), goal);
     const points = history.points.filter((p) => p.current !== null).map((p) => ({ at: p.at, value: p.current }));
     const expected = goal.milestones.map((m) => ({ at: m.due, value: m.target }));
     return { points, expected, target: goal.target, milestones: goal.milestones, derived: true };
@@ -61,6 +71,9 @@ async function provenance(goal) {
   }
   const tree = await json("/v1/tree", { root: goal.goal_id, max_depth: 1 });
   const titles = new Map(tree.children.map((c) => [c.goal.goal_id, c.goal.title]));
+  // A child's value and contribution are, for a sum, amounts in the goal's unit, else clamped progress
+  // (fractions of 1), shown as percentages as the tree shows progress.
+  const shown = s.rollup === "sum" ? (v) => number(v, goal.unit) : percent;
   const table = el("table", "rollup");
   table.createCaption().textContent = `rollup: ${s.rollup}`;
   const head = table.createTHead().insertRow();
@@ -71,8 +84,8 @@ async function provenance(goal) {
     const share = c.contribution ?? null; // worked out by tracking with the rollup's own rule
     row.insertCell().appendChild(goalLink(c.goal_id, titles.get(c.goal_id) ?? c.goal_id));
     row.insertCell().textContent = String(c.weight);
-    row.insertCell().textContent = number(c.value);
-    row.insertCell().textContent = share === null ? "–" : number(share);
+    row.insertCell().textContent = shown(c.value);
+    row.insertCell().textContent = share === null ? "–" : shown(share);
   }
   return table;
 }
@@ -98,11 +111,11 @@ export async function drawGoal(into, goalId) {
   const goal = await json(`/v1/goals/${id(goalId)}/progress`);
   const [data, history, source] = await Promise.all([
     series(goal),
-    json(`/v1/goals/${id(goalId)}/history`, { limit: 500 }, { timed: false }),
+    json(`/v1/goals/${id(goalId)}/history`, { limit: 500 }, { timed: false }).then((h) => asOfThen(h, goal)),
     provenance(goal),
   ]);
   const head = el("header", "goal-head");
-  head.append(el("h2", "goal-title", goal.title), statusBadge(goal.status), bar(goal.progress_clamped, `progress of ${goal.title}`));
+  head.append(el("h2", "goal-title", goal.title), statusBadge(goal.status), bar(goal.progress_clamped, `progress of ${goal.title}`, percent(goal.progress)));
   const chart = el("div", "chart");
   chart.id = "chart";
   const note = data.derived ? el("p", "muted", "Drawn from the goal's history and plan (tracking gave no value series for this view).") : "";

@@ -10,7 +10,7 @@ let etag = null;
 let fallback = false;
 
 async function start() {
-  const first = await get("/v1/events", { limit: 1 }, { timed: false });
+  const first = await get("/v1/events", { limit: 1 }, { timed: false, signal: null });
   etag = first.etag;
   // The ETag is the organisation's latest cursor (quoted): the events after it are the new ones.
   cursor = first.body.items[0]?.cursor ?? (etag ?? "").replace(/^W\//, "").replace(/"/g, "");
@@ -24,7 +24,8 @@ async function tick(onEvents, onError) {
       // What changed between the first drawing and this cursor is in no later answer: draw once more.
       return await onEvents([]);
     }
-    const answer = await get("/v1/events", { after: cursor, limit: 500 }, { timed: false, etag });
+    // signal null: the poll is no drawing's, and a new drawing never aborts it
+    const answer = await get("/v1/events", { after: cursor, limit: 500 }, { timed: false, etag, signal: null });
     if (answer.notModified) return;
     etag = answer.etag;
     const items = answer.body.items;

@@ -26,7 +26,7 @@ export function goalRow(goal, depth, parent) {
   row.append(
     toggle,
     goalLink(goal.goal_id, goal.title),
-    bar(goal.progress_clamped, `progress of ${goal.title}`),
+    bar(goal.progress_clamped, `progress of ${goal.title}`, percent(goal.progress)),
     el("span", "pct", percent(goal.progress)),
     el("span", "value", valueAgainstTarget(goal)),
     statusBadge(goal.status),
