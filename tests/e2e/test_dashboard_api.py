@@ -68,6 +68,13 @@ async def test_every_dashboard_route_answers_from_outside(platform: Platform) ->
             (1.0, 110.0),
         ]
 
+        oldest = (await _get(client, platform, f"/v1/goals/{leaf}/history"))["points"]
+        newest = await _get(client, platform, f"/v1/goals/{leaf}/history", before_version=2**31, limit=1)
+        assert [p["version"] for p in newest["points"]] == [oldest[-1]["version"]]  # the latest change first
+        assert newest["next_before_version"] == oldest[-1]["version"] and len(oldest) > 1
+        older = await _get(client, platform, f"/v1/goals/{leaf}/history", before_version=oldest[-1]["version"])
+        assert [p["version"] for p in older["points"]] == [p["version"] for p in oldest[-2::-1]]
+
         goal = await _get(client, platform, f"/v1/goals/{leaf}/progress")
         assert (goal["owner"], goal["parent_id"], goal["ladder_id"], goal["rung"]) == ("bo", top, None, None)
         assert goal["deadline"] is not None and goal["start_at"] is not None

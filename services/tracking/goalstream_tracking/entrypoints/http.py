@@ -211,14 +211,29 @@ async def history(
     caller: Reader,
     service: Service,
     after_version: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,  # versions are PostgreSQL integers
+    before_version: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=2**31,
+            description="the changes before this version, newest first (2147483648: the latest); without it, the"
+            " changes after `after_version`, oldest first",
+        ),
+    ] = None,
     limit: Limit = 500,
 ) -> History:
     with _not_found():
-        rows = await service.history(caller.org_id, goal_id, after_version, limit)
+        rows = await service.history(caller.org_id, goal_id, after_version, limit, before_version)
     points = [HistoryPoint(**r) for r in rows]
-    return History(
-        goal_id=goal_id, points=points, next_after_version=points[-1].version if len(points) == limit else None
-    )
+    full = len(points) == limit
+    if before_version is not None:
+        return History(
+            goal_id=goal_id,
+            points=points,
+            next_after_version=None,
+            next_before_version=points[-1].version if full else None,
+        )
+    return History(goal_id=goal_id, points=points, next_after_version=points[-1].version if full else None)
 
 
 @router.get("/ladders/{ladder_id}/progress", response_model=LadderProgress)

@@ -144,7 +144,10 @@ class HistoryPoint(BaseModel):
 
 class History(BaseModel):
     goal_id: str = Field(description="the goal's id")
-    points: list[HistoryPoint] = Field(description="its changes, oldest first")
+    points: list[HistoryPoint] = Field(description="its changes, oldest first (newest first with `before_version`)")
     next_after_version: int | None = Field(
-        description="pass as `after_version` for the next page; null on the last page"
+        description="pass as `after_version` for the next page; null on the last page (and with `before_version`)"
+    )
+    next_before_version: int | None = Field(
+        default=None, description="with `before_version`: pass it again as this for the next older page; null: none"
     )

@@ -50,19 +50,26 @@ class Tracking:
             else:
                 yield await as_of(conn, schema, org_id, at), at
 
-    async def history(self, org_id: str, goal_id: str, after_version: int, limit: int) -> list[dict[str, Any]]:
+    async def history(
+        self, org_id: str, goal_id: str, after_version: int, limit: int, before_version: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The goal's changes after `after_version`, oldest first; or with `before_version`, the `limit` changes
+        before it, newest first (a reader of the latest changes pages backwards)."""
+        newest = before_version is not None
         async with self.pool.acquire() as conn:
             schema = await generations.live_name(conn)
             rows = await conn.fetch(
                 f'SELECT version, at, event_type, current, progress, status FROM "{schema}".history'
-                " WHERE goal_id = $1 AND org_id = $2 AND version > $3 ORDER BY version LIMIT $4",
+                " WHERE goal_id = $1 AND org_id = $2 AND version > $3 AND version < $5::bigint"
+                f" ORDER BY version {'DESC' if newest else ''} LIMIT $4",
                 goal_id,
                 org_id,
                 after_version,
                 limit,
+                before_version if newest else 2**31,
             )
             if not rows and (
-                after_version == 0
+                (after_version == 0 and not newest)
                 or not await conn.fetchval(
                     f'SELECT EXISTS (SELECT 1 FROM "{schema}".history WHERE goal_id = $1 AND org_id = $2)',
                     goal_id,

@@ -90,13 +90,25 @@ async function provenance(goal) {
   return table;
 }
 
+const LATEST = 100; // changes listed on a goal's page: the newest
+
+// The newest changes first (`before_version`): in recorded time the versions up to the one the as-of answer
+// reflects, exactly; otherwise the latest, kept by `asOfThen` in observed time.
+async function latestChanges(goal) {
+  const before = state.asOf && state.mode === "recorded" ? goal.version + 1 : 2 ** 31;
+  const history = await json(`/v1/goals/${id(goal.goal_id)}/history`, { before_version: before, limit: LATEST },
+    { timed: false });
+  return asOfThen(history, goal);
+}
+
 function historyTable(history, unit) {
   if (!history.points.length) return el("p", "muted", "No events yet.");
   const table = el("table", "history");
+  if (history.next_before_version) table.createCaption().textContent = `the latest ${LATEST} changes`;
   const head = table.createTHead().insertRow();
   for (const h of ["when", "event", "value", "progress", "status"]) head.appendChild(el("th", "", h));
   const body = table.createTBody();
-  for (const p of [...history.points].reverse()) {
+  for (const p of history.points) { // newest first
     const row = body.insertRow();
     row.insertCell().textContent = when(p.at);
     row.insertCell().textContent = p.event_type;
@@ -111,7 +123,7 @@ export async function drawGoal(into, goalId) {
   const goal = await json(`/v1/goals/${id(goalId)}/progress`);
   const [data, history, source] = await Promise.all([
     series(goal),
-    json(`/v1/goals/${id(goalId)}/history`, { limit: 500 }, { timed: false }).then((h) => asOfThen(h, goal)),
+    latestChanges(goal),
     provenance(goal),
   ]);
   const head = el("header", "goal-head");
