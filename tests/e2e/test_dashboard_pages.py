@@ -346,6 +346,9 @@ def test_as_of_in_each_mode_shows_what_the_api_answers(platform: Platform, tmp_p
             # its history too is of that time: not the value measured (or recorded) after it
             history = driver.find_element(By.CSS_SELECTOR, "#goal table.history").text
             assert "10 deals" in history and "60 deals" not in history, (mode, history)
+        driver.get(f"{platform.tracking.url}/#events")  # the stream is the log now, and says so while as of is set
+        wait_until(driver, lambda d: "as of does not apply" in text_of(d, "events"), "the stream's note on as of")
+        driver.get(f"{platform.tracking.url}/#goal={goal_id}")
 
         # A slow answer for an older choice must not land over a newer one: the recorded as-of's requests are
         # held while the reader goes back to now; let go, they must change nothing.

@@ -1,6 +1,6 @@
 // The event stream for ops (#events): the organisation's latest events (time, type, goal, trace id),
 // filterable by type; live updates add new ones at the top.
-import { json } from "./api.js";
+import { json, state } from "./api.js";
 import { $, el, goalLink, when } from "./dom.js";
 
 const KEEP = 500; // rows kept on the page: the newest
@@ -32,7 +32,10 @@ export async function drawEvents(into) {
   const body = table.createTBody();
   body.id = "event-rows";
   for (const e of answer.items) body.appendChild(row(e)); // newest first
-  into.replaceChildren(answer.items.length ? table : el("p", "muted", "No events yet."));
+  const shown = answer.items.length ? table : el("p", "muted", "No events yet.");
+  // The stream is the log as it is now: a past time chosen above does not apply to it, and the page says so.
+  const now = state.asOf ? el("p", "muted asof-note", "The event stream shows the latest events: as of does not apply here.") : "";
+  into.replaceChildren(...[now, shown].filter(Boolean));
 }
 
 // New events from the live poll (oldest first): the ones of the chosen type go on top.
