@@ -177,7 +177,7 @@ def test_the_dashboard_is_served_at_the_root(platform: Platform) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert 'type="module" src="/static/app.js"' in response.text  # the page's script is a file of its own (the CSP)
-    for module, route in (("tree.js", 'json("/v1/tree"'), ("anti.js", 'pages("/v1/anti-goals"')):
+    for module, route in (("treedata.js", 'json("/v1/tree"'), ("anti.js", 'pages("/v1/anti-goals"')):
         script = httpx.get(f"{platform.tracking.url}/static/{module}")
         assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
         assert route in script.text
